@@ -1,0 +1,1 @@
+//! Activities: placeholder until the activities issue.

@@ -1,0 +1,45 @@
+//! What a decision asks the world to do. The engine persists these in the same transaction as
+//! the transition; timers and activity tasks are executed later from their tables.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{CaseState, named_enum};
+
+named_enum!(
+    /// What a waiting-state timer does when it fires.
+    TimerKind, "timer kind" {
+        Remind => "remind",
+        Escalate => "escalate",
+        Expire => "expire",
+    }
+);
+
+/// Names one timer of a case: at most one of each kind per waiting state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct TimerKey {
+    pub state: CaseState,
+    pub kind: TimerKind,
+}
+
+impl TimerKey {
+    /// Stable text form stored in the timers table, e.g. `waiting_for_customer/remind`.
+    pub fn name(&self) -> String {
+        format!("{}/{}", self.state, self.kind)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Effect {
+    /// Start (or move) a timer; an existing timer with the same key is replaced.
+    StartTimer { key: TimerKey, fire_at: DateTime<Utc> },
+    CancelTimer { key: TimerKey },
+    /// Enqueue an activity task. `activity` is the activity type's stable name; the engine
+    /// derives the task's idempotency key from the case, the event sequence and `activity`.
+    EnqueueActivity { activity: String, input: serde_json::Value },
+    /// A human decision is needed before the case goes on.
+    RequestReview { reason: String },
+    /// A fact worth keeping as evidence, beyond the event itself.
+    RecordEvidence { kind: String, detail: String },
+}

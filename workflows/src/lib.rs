@@ -1,0 +1,71 @@
+//! Aijia's pure core: the service-case state machines.
+//!
+//! Everything here is deterministic and free of I/O and clocks: time comes in as a value.
+//! [`start`] opens a case, [`decide`] applies one event to a case and returns the next case
+//! plus the [`Effect`]s the transition asks for, and [`replay`] folds a stored history back
+//! into a case so that the engine can check it against what it stored.
+//!
+//! - [`model`]: the case, its states, parties, customer and waiting information.
+//! - [`event`]: the events that drive a case and the actors that send them.
+//! - [`effect`]: timers, activity tasks, review requests and evidence a transition asks for.
+//! - [`policy`]: the waiting-state timer policy a decision consults.
+//! - [`machines`]: one statig state machine per workflow type.
+
+pub mod effect;
+pub mod event;
+pub mod machines;
+pub mod model;
+pub mod policy;
+mod replay;
+
+pub use effect::{Effect, TimerKey, TimerKind};
+pub use event::{Actor, ActorRole, Event};
+pub use machines::{decide, start};
+pub use model::{
+    Case, CaseState, ChecklistItem, Customer, IdentityStatus, NewCase, Party, Waiting,
+    WorkflowType,
+};
+pub use policy::TimerPolicy;
+pub use replay::{Mismatch, Recorded, ReplayOutcome, replay};
+
+/// The outcome of applying one event: the case as it now stands and what it asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub case: Case,
+    pub effects: Vec<Effect>,
+}
+
+/// Why an event was not applied. Nothing changes when an event is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// The current state does not accept this kind of event.
+    #[error("a case of type {workflow_type} in state {state} does not accept {event}")]
+    NotAccepted {
+        workflow_type: WorkflowType,
+        state: CaseState,
+        event: &'static str,
+    },
+    /// The event is acceptable in principle but its content is not (e.g. an unknown
+    /// checklist item, an empty owner).
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// A name that did not parse into one of the known values.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what} {given:?}; expected one of: {expected}")]
+pub struct ParseError {
+    pub what: &'static str,
+    pub given: String,
+    pub expected: String,
+}
+
+impl ParseError {
+    pub(crate) fn unknown(what: &'static str, given: &str, expected: &[&str]) -> Self {
+        ParseError {
+            what,
+            given: given.to_owned(),
+            expected: expected.join(", "),
+        }
+    }
+}

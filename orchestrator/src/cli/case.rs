@@ -1,0 +1,411 @@
+//! `aijia case …`: the operator's client for CaseService.
+
+use aijia_proto::v1 as pb;
+use aijia_proto::v1::case_service_client::CaseServiceClient;
+use aijia_proto::v1::signal_case_request::Event as PbEvent;
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use tonic::transport::Channel;
+
+use super::output;
+use super::DEFAULT_SERVER;
+
+#[derive(Debug, Args)]
+pub struct CaseArgs {
+    /// The server's address.
+    #[arg(long, global = true, env = "AIJIA_SERVER", default_value = DEFAULT_SERVER)]
+    server: String,
+    /// Print JSON instead of tables (for scripts).
+    #[arg(long, global = true)]
+    json: bool,
+    /// Who acts, as role:id (roles: operator, reviewer, backend, reception, …).
+    #[arg(long, global = true, env = "AIJIA_ACTOR", default_value_t = default_actor())]
+    actor: String,
+    #[command(subcommand)]
+    command: CaseCommand,
+}
+
+fn default_actor() -> String {
+    format!("operator:{}", std::env::var("USER").unwrap_or_else(|_| "cli".into()))
+}
+
+#[derive(Debug, Subcommand)]
+enum CaseCommand {
+    /// Open a case (idempotent on --request-id and on type + business key).
+    Start {
+        #[arg(long = "type")]
+        workflow_type: String,
+        #[arg(long)]
+        business_key: String,
+        #[arg(long)]
+        customer_id: String,
+        #[arg(long, default_value = "")]
+        customer_name: String,
+        #[arg(long, default_value = "")]
+        subject: String,
+        #[arg(long)]
+        owner: String,
+        /// key=value, repeatable (e.g. materials="invoice,photo").
+        #[arg(long = "attr", value_parser = key_value)]
+        attributes: Vec<(String, String)>,
+        /// Reuse to retry safely; a fresh one is made if omitted.
+        #[arg(long)]
+        request_id: Option<String>,
+    },
+    /// Show one case.
+    Get { case_id: String },
+    /// List cases, newest first.
+    List {
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long)]
+        waiting_for: Option<String>,
+        #[arg(long = "type")]
+        workflow_type: Option<String>,
+        #[arg(long)]
+        owner: Option<String>,
+        #[arg(long)]
+        customer_id: Option<String>,
+        /// e.g. 30m, 2h, 1d, 1h30m.
+        #[arg(long, value_parser = duration)]
+        waiting_longer_than: Option<std::time::Duration>,
+        #[arg(long, default_value_t = 50)]
+        page_size: i32,
+        #[arg(long, default_value = "")]
+        page_token: String,
+    },
+    /// Show a case's history, oldest first.
+    History {
+        case_id: String,
+        #[arg(long, default_value_t = 100)]
+        page_size: i32,
+        #[arg(long, default_value = "")]
+        page_token: String,
+    },
+    /// Send an event to a case.
+    Signal {
+        case_id: String,
+        #[arg(long)]
+        request_id: Option<String>,
+        /// Apply only if the case is still at this version.
+        #[arg(long)]
+        expected_version: Option<i64>,
+        #[command(subcommand)]
+        event: SignalEvent,
+    },
+    /// Cancel a case.
+    Cancel {
+        case_id: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        request_id: Option<String>,
+    },
+    /// Rebuild a case from its history and compare with what is stored.
+    Replay { case_id: String },
+}
+
+#[derive(Debug, Subcommand)]
+enum SignalEvent {
+    CustomerReplied {
+        #[arg(long)]
+        text: String,
+    },
+    MaterialProvided {
+        #[arg(long = "item")]
+        items: Vec<String>,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    ExecutorDone {
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    PartnerDone {
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    PartnerWaitsForCustomer {
+        #[arg(long)]
+        what: String,
+    },
+    MaterialReceived {
+        #[arg(long = "item")]
+        items: Vec<String>,
+    },
+    RequestReview {
+        #[arg(long)]
+        reason: String,
+    },
+    ReviewDecided {
+        /// approve or reject.
+        #[arg(long, value_parser = ["approve", "reject"])]
+        decision: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    WaitFor {
+        /// customer, executor or partner.
+        #[arg(long)]
+        party: String,
+        #[arg(long)]
+        what: String,
+        #[arg(long = "item")]
+        checklist: Vec<String>,
+    },
+    Complete {
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    ReassignOwner {
+        #[arg(long)]
+        owner: String,
+    },
+}
+
+impl SignalEvent {
+    fn into_pb(self) -> PbEvent {
+        match self {
+            SignalEvent::CustomerReplied { text } => PbEvent::CustomerReplied(pb::CustomerReplied { text }),
+            SignalEvent::MaterialProvided { items, note } => {
+                PbEvent::MaterialProvided(pb::MaterialProvided { items, note })
+            }
+            SignalEvent::ExecutorDone { note } => PbEvent::ExecutorDone(pb::ExecutorDone { note }),
+            SignalEvent::PartnerDone { note } => PbEvent::PartnerDone(pb::PartnerDone { note }),
+            SignalEvent::PartnerWaitsForCustomer { what } => {
+                PbEvent::PartnerWaitsForCustomer(pb::PartnerWaitsForCustomer { what })
+            }
+            SignalEvent::MaterialReceived { items } => {
+                PbEvent::MaterialReceived(pb::MaterialReceived { items })
+            }
+            SignalEvent::RequestReview { reason } => PbEvent::RequestReview(pb::RequestReview { reason }),
+            SignalEvent::ReviewDecided { decision, note } => PbEvent::ReviewDecided(pb::ReviewDecided {
+                approved: decision == "approve",
+                note,
+            }),
+            SignalEvent::WaitFor {
+                party,
+                what,
+                checklist,
+            } => PbEvent::WaitFor(pb::WaitFor {
+                party,
+                what,
+                checklist,
+            }),
+            SignalEvent::Complete { note } => PbEvent::Complete(pb::Complete { note }),
+            SignalEvent::ReassignOwner { owner } => PbEvent::ReassignOwner(pb::ReassignOwner { owner }),
+        }
+    }
+}
+
+fn key_value(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .ok_or_else(|| format!("{s:?} is not key=value"))
+}
+
+/// Parses 90s, 30m, 2h, 1d and combinations such as 1h30m.
+pub fn duration(s: &str) -> Result<std::time::Duration, String> {
+    let mut total = 0u64;
+    let mut number = String::new();
+    for ch in s.trim().chars() {
+        if ch.is_ascii_digit() {
+            number.push(ch);
+            continue;
+        }
+        let unit = match ch {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            _ => return Err(format!("{s:?}: unknown unit {ch:?}; use s, m, h or d (e.g. 1h30m)")),
+        };
+        let n: u64 = number
+            .parse()
+            .map_err(|_| format!("{s:?}: a number must come before {ch:?}"))?;
+        total += n * unit;
+        number.clear();
+    }
+    if !number.is_empty() || s.trim().is_empty() {
+        return Err(format!("{s:?}: give a unit, e.g. 30m or 2h"));
+    }
+    Ok(std::time::Duration::from_secs(total))
+}
+
+/// "FAILED_PRECONDITION: a case … does not accept complete": the code a script can match and
+/// the server's message a person can act on.
+fn rpc_error(status: tonic::Status) -> anyhow::Error {
+    anyhow::anyhow!("{}: {}", code_name(status.code()), status.message())
+}
+
+fn code_name(code: tonic::Code) -> &'static str {
+    use tonic::Code::*;
+    match code {
+        Ok => "OK",
+        Cancelled => "CANCELLED",
+        Unknown => "UNKNOWN",
+        InvalidArgument => "INVALID_ARGUMENT",
+        DeadlineExceeded => "DEADLINE_EXCEEDED",
+        NotFound => "NOT_FOUND",
+        AlreadyExists => "ALREADY_EXISTS",
+        PermissionDenied => "PERMISSION_DENIED",
+        ResourceExhausted => "RESOURCE_EXHAUSTED",
+        FailedPrecondition => "FAILED_PRECONDITION",
+        Aborted => "ABORTED",
+        OutOfRange => "OUT_OF_RANGE",
+        Unimplemented => "UNIMPLEMENTED",
+        Internal => "INTERNAL",
+        Unavailable => "UNAVAILABLE",
+        DataLoss => "DATA_LOSS",
+        Unauthenticated => "UNAUTHENTICATED",
+    }
+}
+
+fn actor(text: &str) -> pb::Actor {
+    let (role, id) = text.split_once(':').unwrap_or((text, ""));
+    pb::Actor {
+        role: role.to_owned(),
+        id: id.to_owned(),
+    }
+}
+
+fn request_id(given: Option<String>) -> String {
+    given.unwrap_or_else(|| format!("cli-{}", uuid::Uuid::now_v7()))
+}
+
+pub async fn run(args: CaseArgs) -> anyhow::Result<()> {
+    let channel = Channel::from_shared(args.server.clone())
+        .with_context(|| format!("{:?} is not a server address (e.g. {DEFAULT_SERVER})", args.server))?
+        .connect()
+        .await
+        .with_context(|| format!("while connecting to {} (is `aijia dev` running?)", args.server))?;
+    let mut client = CaseServiceClient::new(channel);
+    let json = args.json;
+    let actor = actor(&args.actor);
+    let result = match args.command {
+        CaseCommand::Start {
+            workflow_type,
+            business_key,
+            customer_id,
+            customer_name,
+            subject,
+            owner,
+            attributes,
+            request_id: rid,
+        } => {
+            let resp = client
+                .start_case(pb::StartCaseRequest {
+                    request_id: request_id(rid),
+                    workflow_type,
+                    business_key,
+                    customer: Some(pb::CustomerRef {
+                        id: customer_id,
+                        display_name: customer_name,
+                    }),
+                    subject,
+                    owner,
+                    attributes: attributes.into_iter().collect(),
+                    actor: Some(actor),
+                })
+                .await
+                .map_err(rpc_error)?
+                .into_inner();
+            output::started(&resp, json)
+        }
+        CaseCommand::Get { case_id } => {
+            let resp = client.get_case(pb::GetCaseRequest { case_id }).await.map_err(rpc_error)?.into_inner();
+            output::case(resp.case.as_ref(), json)
+        }
+        CaseCommand::List {
+            state,
+            waiting_for,
+            workflow_type,
+            owner,
+            customer_id,
+            waiting_longer_than,
+            page_size,
+            page_token,
+        } => {
+            let resp = client
+                .list_cases(pb::ListCasesRequest {
+                    state: state.unwrap_or_default(),
+                    waiting_for: waiting_for.unwrap_or_default(),
+                    workflow_type: workflow_type.unwrap_or_default(),
+                    owner: owner.unwrap_or_default(),
+                    customer_id: customer_id.unwrap_or_default(),
+                    waiting_longer_than: waiting_longer_than.map(|d| prost_types::Duration {
+                        seconds: d.as_secs() as i64,
+                        nanos: 0,
+                    }),
+                    page_size,
+                    page_token,
+                })
+                .await
+                .map_err(rpc_error)?
+                .into_inner();
+            output::list(&resp, json)
+        }
+        CaseCommand::History {
+            case_id,
+            page_size,
+            page_token,
+        } => {
+            let resp = client
+                .get_case_history(pb::GetCaseHistoryRequest {
+                    case_id,
+                    page_size,
+                    page_token,
+                })
+                .await
+                .map_err(rpc_error)?
+                .into_inner();
+            output::history(&resp, json)
+        }
+        CaseCommand::Signal {
+            case_id,
+            request_id: rid,
+            expected_version,
+            event,
+        } => {
+            let resp = client
+                .signal_case(pb::SignalCaseRequest {
+                    request_id: request_id(rid),
+                    case_id,
+                    actor: Some(actor),
+                    expected_version,
+                    event: Some(event.into_pb()),
+                })
+                .await
+                .map_err(rpc_error)?
+                .into_inner();
+            output::change(resp.change.as_ref(), json)
+        }
+        CaseCommand::Cancel {
+            case_id,
+            reason,
+            request_id: rid,
+        } => {
+            let resp = client
+                .cancel_case(pb::CancelCaseRequest {
+                    request_id: request_id(rid),
+                    case_id,
+                    reason,
+                    actor: Some(actor),
+                })
+                .await
+                .map_err(rpc_error)?
+                .into_inner();
+            output::change(resp.change.as_ref(), json)
+        }
+        CaseCommand::Replay { case_id } => {
+            let resp = client.replay_case(pb::ReplayCaseRequest { case_id }).await.map_err(rpc_error)?.into_inner();
+            let matches = resp.matches;
+            output::replay(&resp, json)?;
+            if !matches {
+                bail!("replay does not match the stored case");
+            }
+            Ok(())
+        }
+    };
+    result
+}

@@ -1,0 +1,159 @@
+//! The `aijia` command line: run a server (`dev`, `serve`), migrate a database, and operate
+//! cases on a running server over gRPC (`case …`).
+
+mod case;
+mod output;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::clock::SystemClock;
+use crate::server::{self, ServerConfig};
+use crate::store::Store;
+use crate::telemetry::{self, LogFormat};
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:7600";
+pub const DEFAULT_SERVER: &str = "http://127.0.0.1:7600";
+
+#[derive(Debug, Parser)]
+#[command(name = "aijia", version, about = "Durable service cases: orchestrator and operator CLI")]
+pub struct Cli {
+    /// Log format on stderr.
+    #[arg(long, global = true, env = "AIJIA_LOG_FORMAT", value_enum, default_value = "text")]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server on the embedded SQLite store: no set-up, no flags needed.
+    Dev {
+        #[arg(long, env = "AIJIA_LISTEN", default_value = DEFAULT_LISTEN)]
+        listen: SocketAddr,
+        /// Where the embedded database lives.
+        #[arg(long, env = "AIJIA_DATA_DIR", default_value = ".aijia")]
+        data_dir: PathBuf,
+        /// Use this database instead of the embedded one (postgres://… or sqlite:…).
+        #[arg(long, env = "AIJIA_DATABASE_URL")]
+        database_url: Option<String>,
+    },
+    /// Run the server on PostgreSQL (or any database url).
+    Serve {
+        #[arg(long, env = "AIJIA_LISTEN", default_value = "0.0.0.0:7600")]
+        listen: SocketAddr,
+        #[arg(long, env = "AIJIA_DATABASE_URL")]
+        database_url: String,
+    },
+    /// Apply database migrations and exit (the servers also apply them at start-up).
+    Migrate {
+        #[arg(long, env = "AIJIA_DATABASE_URL")]
+        database_url: String,
+    },
+    /// Operate service cases on a running server.
+    Case(case::CaseArgs),
+}
+
+/// Runs the command line; the binary's `main` is only this.
+pub async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Dev {
+            listen,
+            data_dir,
+            database_url,
+        } => {
+            telemetry::init(cli.log_format, "info");
+            let database_url = match database_url {
+                Some(url) => url,
+                None => {
+                    std::fs::create_dir_all(&data_dir).with_context(|| {
+                        format!("while creating the data directory {}", data_dir.display())
+                    })?;
+                    format!("sqlite:{}", data_dir.join("aijia.db").display())
+                }
+            };
+            run_server(ServerConfig {
+                listen,
+                database_url,
+            }, true)
+            .await
+        }
+        Command::Serve {
+            listen,
+            database_url,
+        } => {
+            telemetry::init(cli.log_format, "info");
+            run_server(ServerConfig {
+                listen,
+                database_url,
+            }, false)
+            .await
+        }
+        Command::Migrate { database_url } => {
+            telemetry::init(cli.log_format, "info");
+            let store = Store::connect(&database_url).await.with_context(|| {
+                format!("while migrating {}", server::redact(&database_url))
+            })?;
+            println!("migrations applied to the {} database", store.backend());
+            Ok(())
+        }
+        Command::Case(args) => {
+            telemetry::init(cli.log_format, "warn");
+            case::run(args).await
+        }
+    }
+}
+
+async fn run_server(config: ServerConfig, print_way_in: bool) -> anyhow::Result<()> {
+    let running = server::start(&config, Arc::new(SystemClock)).await?;
+    if print_way_in {
+        print_welcome(running.addr, &config.database_url);
+    }
+    let token = running.shutdown_token();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing in-flight calls (Ctrl-C again to exit at once)");
+        token.cancel();
+        shutdown_signal().await;
+        tracing::warn!("second signal: exiting now");
+        std::process::exit(130);
+    });
+    running.wait().await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn print_welcome(addr: SocketAddr, database_url: &str) {
+    let server = format!("http://{addr}");
+    println!(
+        "\nAijia is running.\n  gRPC:     {addr}  (health and reflection on; try `grpcurl -plaintext {addr} list`)\n  database: {}\n\nTry, in another terminal:\n  cargo run -p aijia-orchestrator -- case start --server {server} --type material_collection \\\n      --business-key order-1001 --customer-id c-42 --customer-name \"Li Wei\" --owner alice \\\n      --subject \"Warranty claim\" --attr materials=\"invoice,photo of the device\"\n  cargo run -p aijia-orchestrator -- case list --server {server}\n\nCtrl-C stops it.\n",
+        server::redact(database_url)
+    );
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

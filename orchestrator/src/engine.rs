@@ -1,0 +1,306 @@
+//! The engine: load a case, let `aijia_workflows` decide, write the decision in one atomic
+//! commit. It owns idempotency (request ids), concurrency (optimistic versions with retry) and
+//! the mapping of refusals to errors; it knows nothing of gRPC or SQL.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aijia_workflows::{
+    Actor, Case, Event, NewCase, Recorded, Refusal, ReplayOutcome, TimerPolicy,
+};
+use chrono::{DateTime, Utc};
+use rand::Rng;
+use tracing::{debug, instrument};
+
+use crate::clock::Clock;
+use crate::ids::{CaseId, RequestId};
+use crate::store::{
+    Applied, CaseFilter, Commit, CommitError, HistoryEvent, PendingTimer, Started, Store,
+    StoreError, StoredCase,
+};
+
+/// How often a signal is retried when other writers keep moving the case under it.
+const MAX_ATTEMPTS: u32 = 200;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("case {0} not found")]
+    NotFound(CaseId),
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error("case {case_id} is at version {actual}, not the expected {expected}")]
+    VersionConflict {
+        case_id: CaseId,
+        expected: i64,
+        actual: i64,
+    },
+    #[error("case {0} is changing too fast to apply this event; retry with the same request id")]
+    Contended(CaseId),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A case as callers see it: the state machine's case plus id, version and pending timers.
+#[derive(Debug, Clone)]
+pub struct CaseView {
+    pub id: CaseId,
+    pub version: i64,
+    pub case: Case,
+    pub timers: Vec<PendingTimer>,
+}
+
+/// The answer to a state change.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub view: CaseView,
+    pub event_seq: i64,
+    /// True when the request id had already been applied: this is the first answer again.
+    pub duplicate: bool,
+}
+
+impl Change {
+    fn from_applied(applied: Applied, duplicate: bool) -> Change {
+        Change {
+            view: CaseView {
+                id: CaseId(applied.case_id),
+                version: applied.seq,
+                case: applied.case_after,
+                timers: Vec::new(),
+            },
+            event_seq: applied.seq,
+            duplicate,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SignalRequest {
+    pub request_id: RequestId,
+    pub case_id: CaseId,
+    pub actor: Actor,
+    pub expected_version: Option<i64>,
+    pub event: Event,
+}
+
+#[derive(Debug, Clone)]
+pub struct Engine {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    policy: Arc<TimerPolicy>,
+}
+
+impl Engine {
+    pub fn new(store: Store, clock: Arc<dyn Clock>, policy: TimerPolicy) -> Engine {
+        Engine {
+            store,
+            clock,
+            policy: Arc::new(policy),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Opens a case, or returns the one this request id (or this business key) already opened.
+    /// The flag is true when this request id created the case.
+    #[instrument(skip_all, fields(workflow_type = %new.workflow_type, business_key = %new.business_key))]
+    pub async fn start_case(
+        &self,
+        request_id: RequestId,
+        new: NewCase,
+        actor: Actor,
+    ) -> Result<(Change, bool), EngineError> {
+        loop {
+            if let Some(found) = self
+                .store
+                .find_started(request_id.as_str(), new.workflow_type.as_str(), &new.business_key)
+                .await?
+            {
+                return Ok(found_started(found));
+            }
+            let now = self.clock.now();
+            let case_id = CaseId::new();
+            let decision = aijia_workflows::start(&new, now, &self.policy);
+            let commit = Commit::new(
+                case_id.0,
+                0,
+                Event::Started(new.clone()),
+                actor.clone(),
+                request_id.as_str().to_owned(),
+                now,
+                decision,
+            );
+            if self.store.create(&commit).await? {
+                debug!(case_id = %case_id, "case started");
+                let applied = Applied {
+                    case_id: case_id.0,
+                    seq: 1,
+                    case_after: commit.case,
+                };
+                return Ok((Change::from_applied(applied, false), true));
+            }
+            // A racing request got there first: go round and return what it made.
+        }
+    }
+
+    /// Applies one event to a case, exactly once per request id.
+    #[instrument(skip_all, fields(case_id = %req.case_id, event = req.event.kind()))]
+    pub async fn signal(&self, req: SignalRequest) -> Result<Change, EngineError> {
+        for attempt in 0..MAX_ATTEMPTS {
+            let snapshot = self
+                .store
+                .signal_snapshot(req.case_id.0, req.request_id.as_str())
+                .await?;
+            if let Some(prior) = snapshot.prior {
+                return Ok(Change::from_applied(prior, true));
+            }
+            let stored = snapshot.case.ok_or(EngineError::NotFound(req.case_id))?;
+            if let Some(expected) = req.expected_version
+                && expected != stored.version
+            {
+                return Err(EngineError::VersionConflict {
+                    case_id: req.case_id,
+                    expected,
+                    actual: stored.version,
+                });
+            }
+            let now = self.clock.now();
+            let decision = aijia_workflows::decide(&stored.case, &req.event, now, &self.policy)?;
+            let commit = Commit::new(
+                req.case_id.0,
+                stored.version,
+                req.event.clone(),
+                req.actor.clone(),
+                req.request_id.as_str().to_owned(),
+                now,
+                decision,
+            );
+            match self.store.commit(&commit).await {
+                Ok(()) => {
+                    let applied = Applied {
+                        case_id: req.case_id.0,
+                        seq: commit.seq(),
+                        case_after: commit.case,
+                    };
+                    return Ok(Change::from_applied(applied, false));
+                }
+                Err(CommitError::VersionConflict) if req.expected_version.is_some() => {
+                    let actual = self.store.get(req.case_id.0).await?.map_or(0, |c| c.version);
+                    return Err(EngineError::VersionConflict {
+                        case_id: req.case_id,
+                        expected: stored.version,
+                        actual,
+                    });
+                }
+                // Someone else moved the case, or a racing retry of this very request won:
+                // read again and decide again (the next read finds the prior answer if so).
+                Err(CommitError::VersionConflict | CommitError::DuplicateRequest) => {
+                    backoff(attempt).await;
+                }
+                Err(CommitError::Store(e)) => return Err(e.into()),
+            }
+        }
+        Err(EngineError::Contended(req.case_id))
+    }
+
+    pub async fn get(&self, case_id: CaseId) -> Result<CaseView, EngineError> {
+        let stored = self
+            .store
+            .get(case_id.0)
+            .await?
+            .ok_or(EngineError::NotFound(case_id))?;
+        Ok(self.with_timers(vec![stored]).await?.remove(0))
+    }
+
+    pub async fn list(&self, filter: &CaseFilter) -> Result<Vec<CaseView>, EngineError> {
+        let cases = self.store.list(filter).await?;
+        self.with_timers(cases).await
+    }
+
+    /// The cut-off for "waiting longer than `d`", as of now.
+    pub fn waiting_since_before(&self, d: chrono::TimeDelta) -> DateTime<Utc> {
+        self.clock.now() - d
+    }
+
+    pub async fn history(
+        &self,
+        case_id: CaseId,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<HistoryEvent>, EngineError> {
+        let events = self.store.history(case_id.0, after, limit).await?;
+        if events.is_empty() && self.store.get(case_id.0).await?.is_none() {
+            return Err(EngineError::NotFound(case_id));
+        }
+        Ok(events)
+    }
+
+    /// Rebuilds the case from its whole history and compares it with what is stored.
+    pub async fn replay(&self, case_id: CaseId) -> Result<ReplayOutcome, EngineError> {
+        let stored = self
+            .store
+            .get(case_id.0)
+            .await?
+            .ok_or(EngineError::NotFound(case_id))?;
+        let mut events = Vec::new();
+        loop {
+            let after = events.last().map_or(0, |e: &HistoryEvent| e.seq);
+            let page = self.store.history(case_id.0, after, 1000).await?;
+            if page.is_empty() {
+                break;
+            }
+            events.extend(page);
+        }
+        let recorded: Vec<Recorded<'_>> = events
+            .iter()
+            .map(|e| Recorded {
+                seq: e.seq as u64,
+                event: &e.event,
+                at: e.at,
+                case_after: &e.case_after,
+            })
+            .collect();
+        Ok(aijia_workflows::replay(&recorded, &stored.case))
+    }
+
+    async fn with_timers(&self, cases: Vec<StoredCase>) -> Result<Vec<CaseView>, EngineError> {
+        let ids: Vec<_> = cases.iter().map(|c| c.id).collect();
+        let mut timers = self.store.pending_timers(&ids).await?;
+        Ok(cases
+            .into_iter()
+            .map(|c| CaseView {
+                id: CaseId(c.id),
+                version: c.version,
+                timers: timers.remove(&c.id).unwrap_or_default(),
+                case: c.case,
+            })
+            .collect())
+    }
+}
+
+fn found_started(found: Started) -> (Change, bool) {
+    match found {
+        Started::ByRequest(applied) => (Change::from_applied(applied, true), true),
+        Started::OpenCase(stored) => (
+            Change {
+                event_seq: stored.version,
+                view: CaseView {
+                    id: CaseId(stored.id),
+                    version: stored.version,
+                    case: stored.case,
+                    timers: Vec::new(),
+                },
+                duplicate: true,
+            },
+            false,
+        ),
+    }
+}
+
+/// Jittered exponential backoff, capped at ~32 ms, so contending writers spread out.
+async fn backoff(attempt: u32) {
+    let cap_us = 500u64 << attempt.min(6);
+    let wait = rand::rng().random_range(0..cap_us);
+    tokio::time::sleep(Duration::from_micros(wait)).await;
+}

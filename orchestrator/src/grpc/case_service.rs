@@ -1,0 +1,167 @@
+//! `aijia.v1.CaseService`: decode and validate, call the engine, encode.
+
+use aijia_proto::v1 as pb;
+use aijia_proto::v1::case_service_server::CaseService;
+use aijia_workflows::{CaseState, Event, Party, WorkflowType};
+use tonic::{Request, Response, Status};
+
+use super::convert;
+use super::status::invalid;
+use crate::engine::{Engine, SignalRequest};
+use crate::store::CaseFilter;
+
+#[derive(Debug, Clone)]
+pub struct CaseApi {
+    engine: Engine,
+}
+
+impl CaseApi {
+    pub fn new(engine: Engine) -> Self {
+        CaseApi { engine }
+    }
+}
+
+#[tonic::async_trait]
+impl CaseService for CaseApi {
+    async fn start_case(
+        &self,
+        request: Request<pb::StartCaseRequest>,
+    ) -> Result<Response<pb::StartCaseResponse>, Status> {
+        let req = request.into_inner();
+        let request_id = convert::request_id(&req.request_id)?;
+        let new = convert::new_case(&req)?;
+        let actor = convert::actor(req.actor.as_ref())?;
+        let (change, created) = self.engine.start_case(request_id, new, actor).await?;
+        Ok(Response::new(pb::StartCaseResponse {
+            case: Some(convert::case(&change.view)),
+            created,
+        }))
+    }
+
+    async fn signal_case(
+        &self,
+        request: Request<pb::SignalCaseRequest>,
+    ) -> Result<Response<pb::SignalCaseResponse>, Status> {
+        let req = request.into_inner();
+        let signal = SignalRequest {
+            request_id: convert::request_id(&req.request_id)?,
+            case_id: convert::case_id(&req.case_id)?,
+            actor: convert::actor(req.actor.as_ref())?,
+            expected_version: req.expected_version,
+            event: convert::event(req.event.as_ref())?,
+        };
+        let change = self.engine.signal(signal).await?;
+        Ok(Response::new(pb::SignalCaseResponse {
+            change: Some(convert::change(&change)),
+        }))
+    }
+
+    async fn get_case(
+        &self,
+        request: Request<pb::GetCaseRequest>,
+    ) -> Result<Response<pb::GetCaseResponse>, Status> {
+        let case_id = convert::case_id(&request.get_ref().case_id)?;
+        let view = self.engine.get(case_id).await?;
+        Ok(Response::new(pb::GetCaseResponse {
+            case: Some(convert::case(&view)),
+        }))
+    }
+
+    async fn list_cases(
+        &self,
+        request: Request<pb::ListCasesRequest>,
+    ) -> Result<Response<pb::ListCasesResponse>, Status> {
+        let req = request.into_inner();
+        let limit = convert::page_size("page_size", req.page_size, 50, 500)?;
+        let before_id = match req.page_token.trim() {
+            "" => None,
+            token => Some(
+                convert::case_id(token)
+                    .map_err(|_| invalid("page_token", "is not a token this server issued"))?
+                    .0,
+            ),
+        };
+        let waiting_longer_than =
+            convert::duration("waiting_longer_than", req.waiting_longer_than.as_ref())?;
+        let filter = CaseFilter {
+            state: convert::optional::<CaseState>("state", &req.state)?.map(|s| s.to_string()),
+            waiting_for: convert::optional::<Party>("waiting_for", &req.waiting_for)?
+                .map(|p| p.to_string()),
+            workflow_type: convert::optional::<WorkflowType>("workflow_type", &req.workflow_type)?
+                .map(|w| w.to_string()),
+            owner: Some(req.owner.trim().to_owned()).filter(|o| !o.is_empty()),
+            customer_id: Some(req.customer_id.trim().to_owned()).filter(|c| !c.is_empty()),
+            waiting_since_before: waiting_longer_than.map(|d| self.engine.waiting_since_before(d)),
+            before_id,
+            // One more than asked tells whether another page follows.
+            limit: limit + 1,
+        };
+        let mut views = self.engine.list(&filter).await?;
+        let next_page_token = if views.len() > limit as usize {
+            views.truncate(limit as usize);
+            views.last().map(|v| v.id.to_string()).unwrap_or_default()
+        } else {
+            String::new()
+        };
+        Ok(Response::new(pb::ListCasesResponse {
+            cases: views.iter().map(convert::case).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn get_case_history(
+        &self,
+        request: Request<pb::GetCaseHistoryRequest>,
+    ) -> Result<Response<pb::GetCaseHistoryResponse>, Status> {
+        let req = request.into_inner();
+        let case_id = convert::case_id(&req.case_id)?;
+        let limit = convert::page_size("page_size", req.page_size, 100, 1000)?;
+        let after = match req.page_token.trim() {
+            "" => 0,
+            token => token
+                .parse::<i64>()
+                .ok()
+                .filter(|n| *n >= 0)
+                .ok_or_else(|| invalid("page_token", "is not a token this server issued"))?,
+        };
+        let events = self.engine.history(case_id, after, limit + 1).await?;
+        let more = events.len() > limit as usize;
+        let events = &events[..events.len().min(limit as usize)];
+        Ok(Response::new(pb::GetCaseHistoryResponse {
+            events: events.iter().map(convert::history_event).collect(),
+            next_page_token: match (more, events.last()) {
+                (true, Some(last)) => last.seq.to_string(),
+                _ => String::new(),
+            },
+        }))
+    }
+
+    async fn cancel_case(
+        &self,
+        request: Request<pb::CancelCaseRequest>,
+    ) -> Result<Response<pb::CancelCaseResponse>, Status> {
+        let req = request.into_inner();
+        let signal = SignalRequest {
+            request_id: convert::request_id(&req.request_id)?,
+            case_id: convert::case_id(&req.case_id)?,
+            actor: convert::actor(req.actor.as_ref())?,
+            expected_version: None,
+            event: Event::Cancel {
+                reason: convert::name("reason", &req.reason)?,
+            },
+        };
+        let change = self.engine.signal(signal).await?;
+        Ok(Response::new(pb::CancelCaseResponse {
+            change: Some(convert::change(&change)),
+        }))
+    }
+
+    async fn replay_case(
+        &self,
+        request: Request<pb::ReplayCaseRequest>,
+    ) -> Result<Response<pb::ReplayCaseResponse>, Status> {
+        let case_id = convert::case_id(&request.get_ref().case_id)?;
+        let outcome = self.engine.replay(case_id).await?;
+        Ok(Response::new(convert::replay(&outcome)))
+    }
+}

@@ -1,0 +1,274 @@
+//! Proto ↔ domain conversions. Requests are validated here, once, into domain types; every
+//! refusal names the offending field.
+
+use std::collections::{BTreeMap, HashMap};
+use std::str::FromStr;
+
+use aijia_proto::v1 as pb;
+use aijia_proto::v1::signal_case_request::Event as PbEvent;
+use aijia_workflows::{Actor, ActorRole, Event, NewCase, Party, ReplayOutcome};
+use chrono::{DateTime, TimeDelta, Utc};
+use tonic::Status;
+
+use super::status::invalid;
+use crate::engine::{CaseView, Change};
+use crate::ids::{CaseId, RequestId};
+use crate::store::HistoryEvent;
+
+const MAX_TEXT: usize = 10_000;
+const MAX_NAME: usize = 200;
+const MAX_ATTRIBUTES: usize = 64;
+
+pub fn request_id(text: &str) -> Result<RequestId, Status> {
+    RequestId::parse(text).map_err(|m| invalid("request_id", m))
+}
+
+pub fn case_id(text: &str) -> Result<CaseId, Status> {
+    if text.trim().is_empty() {
+        return Err(invalid("case_id", "is required"));
+    }
+    CaseId::parse(text).map_err(|m| invalid("case_id", m))
+}
+
+pub fn parse<T: FromStr<Err = aijia_workflows::ParseError>>(
+    field: &str,
+    text: &str,
+) -> Result<T, Status> {
+    text.trim().parse().map_err(|e| invalid(field, e))
+}
+
+/// `None` for an empty (unset) filter field.
+pub fn optional<T: FromStr<Err = aijia_workflows::ParseError>>(
+    field: &str,
+    text: &str,
+) -> Result<Option<T>, Status> {
+    if text.trim().is_empty() {
+        Ok(None)
+    } else {
+        parse(field, text).map(Some)
+    }
+}
+
+/// A required short name (business key, owner, ids): trimmed, non-empty, bounded.
+pub fn name(field: &str, text: &str) -> Result<String, Status> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(invalid(field, "is required"));
+    }
+    if text.len() > MAX_NAME {
+        return Err(invalid(field, format!("is {} bytes; at most {MAX_NAME}", text.len())));
+    }
+    Ok(text.to_owned())
+}
+
+/// Free text: may be empty, bounded.
+pub fn text(field: &str, text: &str) -> Result<String, Status> {
+    if text.len() > MAX_TEXT {
+        return Err(invalid(field, format!("is {} bytes; at most {MAX_TEXT}", text.len())));
+    }
+    Ok(text.to_owned())
+}
+
+fn items(field: &str, items: &[String]) -> Result<Vec<String>, Status> {
+    items.iter().map(|i| name(field, i)).collect()
+}
+
+pub fn actor(actor: Option<&pb::Actor>) -> Result<Actor, Status> {
+    let actor = actor.ok_or_else(|| {
+        invalid("actor", "is required: who acts, e.g. {role: \"operator\", id: \"alice\"}")
+    })?;
+    let role: ActorRole = parse("actor.role", &actor.role)?;
+    Ok(Actor {
+        role,
+        id: text("actor.id", actor.id.trim())?,
+    })
+}
+
+pub fn new_case(req: &pb::StartCaseRequest) -> Result<NewCase, Status> {
+    let customer = req
+        .customer
+        .as_ref()
+        .ok_or_else(|| invalid("customer", "is required: {id, display_name}"))?;
+    if req.attributes.len() > MAX_ATTRIBUTES {
+        return Err(invalid("attributes", format!("at most {MAX_ATTRIBUTES} entries")));
+    }
+    let attributes = req
+        .attributes
+        .iter()
+        .map(|(k, v)| Ok((name("attributes key", k)?, text(&format!("attributes[{k}]"), v)?)))
+        .collect::<Result<BTreeMap<_, _>, Status>>()?;
+    Ok(NewCase {
+        workflow_type: parse("workflow_type", &req.workflow_type)?,
+        business_key: name("business_key", &req.business_key)?,
+        customer_id: name("customer.id", &customer.id)?,
+        customer_display_name: text("customer.display_name", customer.display_name.trim())?,
+        subject: text("subject", req.subject.trim())?,
+        owner: name("owner", &req.owner)?,
+        attributes,
+    })
+}
+
+pub fn event(event: Option<&PbEvent>) -> Result<Event, Status> {
+    let event = event.ok_or_else(|| {
+        invalid(
+            "event",
+            "is required: one of customer_replied, material_provided, executor_done, \
+             partner_done, partner_waits_for_customer, material_received, request_review, \
+             review_decided, wait_for, complete, reassign_owner",
+        )
+    })?;
+    Ok(match event {
+        PbEvent::CustomerReplied(e) => Event::CustomerReplied {
+            text: text("customer_replied.text", &e.text)?,
+        },
+        PbEvent::MaterialProvided(e) => Event::MaterialProvided {
+            items: items("material_provided.items", &e.items)?,
+            note: text("material_provided.note", &e.note)?,
+        },
+        PbEvent::ExecutorDone(e) => Event::ExecutorDone {
+            note: text("executor_done.note", &e.note)?,
+        },
+        PbEvent::PartnerDone(e) => Event::PartnerDone {
+            note: text("partner_done.note", &e.note)?,
+        },
+        PbEvent::PartnerWaitsForCustomer(e) => Event::PartnerWaitsForCustomer {
+            what: name("partner_waits_for_customer.what", &e.what)?,
+        },
+        PbEvent::MaterialReceived(e) => Event::MaterialReceived {
+            items: items("material_received.items", &e.items)?,
+        },
+        PbEvent::RequestReview(e) => Event::RequestReview {
+            reason: name("request_review.reason", &e.reason)?,
+        },
+        PbEvent::ReviewDecided(e) => Event::ReviewDecided {
+            approved: e.approved,
+            note: text("review_decided.note", &e.note)?,
+        },
+        PbEvent::WaitFor(e) => Event::WaitFor {
+            party: parse::<Party>("wait_for.party", &e.party)?,
+            what: name("wait_for.what", &e.what)?,
+            checklist: items("wait_for.checklist", &e.checklist)?,
+        },
+        PbEvent::Complete(e) => Event::Complete {
+            note: text("complete.note", &e.note)?,
+        },
+        PbEvent::ReassignOwner(e) => Event::ReassignOwner {
+            owner: name("reassign_owner.owner", &e.owner)?,
+        },
+    })
+}
+
+pub fn duration(field: &str, d: Option<&prost_types::Duration>) -> Result<Option<TimeDelta>, Status> {
+    let Some(d) = d else { return Ok(None) };
+    if d.seconds < 0 || d.nanos < 0 {
+        return Err(invalid(field, "must not be negative"));
+    }
+    TimeDelta::new(d.seconds, d.nanos as u32)
+        .map(Some)
+        .ok_or_else(|| invalid(field, "is too large"))
+}
+
+pub fn page_size(field: &str, size: i32, default: u32, max: u32) -> Result<u32, Status> {
+    match size {
+        0 => Ok(default),
+        n if n < 0 || n as u32 > max => Err(invalid(field, format!("must be between 1 and {max}"))),
+        n => Ok(n as u32),
+    }
+}
+
+pub fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: t.timestamp(),
+        nanos: t.timestamp_subsec_nanos() as i32,
+    }
+}
+
+pub fn case(view: &CaseView) -> pb::Case {
+    let c = &view.case;
+    pb::Case {
+        id: view.id.to_string(),
+        workflow_type: c.workflow_type.to_string(),
+        business_key: c.business_key.clone(),
+        customer: Some(pb::Customer {
+            id: c.customer.id.clone(),
+            display_name: c.customer.display_name.clone(),
+            identity: c.customer.identity.to_string(),
+        }),
+        subject: c.subject.clone(),
+        owner: c.owner.clone(),
+        attributes: c.attributes.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<HashMap<_, _>>(),
+        state: c.state.to_string(),
+        waiting: c.waiting.as_ref().map(|w| pb::Waiting {
+            party: w.party.to_string(),
+            what: w.what.clone(),
+            checklist: w
+                .checklist
+                .iter()
+                .map(|i| pb::ChecklistItem {
+                    name: i.name.clone(),
+                    done: i.done,
+                })
+                .collect(),
+            since: Some(timestamp(w.since)),
+        }),
+        next_step: c.next_step.clone(),
+        review_needed: c.review_needed,
+        complete: c.is_complete(),
+        version: view.version,
+        created_at: Some(timestamp(c.created_at)),
+        updated_at: Some(timestamp(c.updated_at)),
+        evidence: format!("aijia://cases/{}/history", view.id),
+        pending_timers: view
+            .timers
+            .iter()
+            .map(|t| pb::Timer {
+                name: t.name.clone(),
+                fire_at: Some(timestamp(t.fire_at)),
+            })
+            .collect(),
+    }
+}
+
+pub fn change(change: &Change) -> pb::CaseChange {
+    pb::CaseChange {
+        case: Some(case(&change.view)),
+        event_seq: change.event_seq,
+        duplicate: change.duplicate,
+    }
+}
+
+pub fn history_event(e: &HistoryEvent) -> pb::HistoryEvent {
+    pb::HistoryEvent {
+        seq: e.seq,
+        event_type: e.event.kind().to_owned(),
+        payload_json: serde_json::to_string(&e.event).unwrap_or_default(),
+        actor: Some(pb::Actor {
+            role: e.actor.role.to_string(),
+            id: e.actor.id.clone(),
+        }),
+        request_id: e.request_id.clone(),
+        at: Some(timestamp(e.at)),
+        state_after: e.case_after.state.to_string(),
+        effects_json: serde_json::to_string(&e.effects).unwrap_or_default(),
+    }
+}
+
+pub fn replay(outcome: &ReplayOutcome) -> pb::ReplayCaseResponse {
+    match outcome {
+        ReplayOutcome::Match { events } => pb::ReplayCaseResponse {
+            matches: true,
+            events_replayed: *events as i64,
+            mismatch: None,
+        },
+        ReplayOutcome::Mismatch(m) => pb::ReplayCaseResponse {
+            matches: false,
+            events_replayed: m.seq.unwrap_or(0) as i64,
+            mismatch: Some(pb::ReplayMismatch {
+                seq: m.seq.unwrap_or(0) as i64,
+                field: m.field.clone(),
+                stored: m.stored.clone(),
+                replayed: m.replayed.clone(),
+            }),
+        },
+    }
+}

@@ -1,0 +1,114 @@
+//! Running the server: open the store, build the engine, serve gRPC until told to stop, then
+//! let in-flight calls finish.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use aijia_proto::v1::case_service_server::CaseServiceServer;
+use aijia_workflows::TimerPolicy;
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_stream::wrappers::TcpListenerStream;
+use tokio_util::sync::CancellationToken;
+use tracing::info;
+
+use crate::clock::Clock;
+use crate::engine::Engine;
+use crate::grpc::CaseApi;
+use crate::store::Store;
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    pub database_url: String,
+}
+
+/// A server running in this process.
+#[derive(Debug)]
+pub struct RunningServer {
+    /// Where it listens (the real port when 0 was asked for).
+    pub addr: SocketAddr,
+    pub backend: &'static str,
+    shutdown: CancellationToken,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl RunningServer {
+    /// Stops accepting calls, waits for in-flight ones, and returns how serving ended.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.shutdown.cancel();
+        self.task.await.context("server task panicked")?
+    }
+
+    /// Waits until the server ends on its own or `shutdown` is cancelled by someone else.
+    pub async fn wait(self) -> anyhow::Result<()> {
+        self.task.await.context("server task panicked")?
+    }
+
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+}
+
+/// Connects to the store (applying migrations), binds, and serves in a background task.
+pub async fn start(config: &ServerConfig, clock: Arc<dyn Clock>) -> anyhow::Result<RunningServer> {
+    let store = Store::connect(&config.database_url)
+        .await
+        .with_context(|| format!("while opening the store at {}", redact(&config.database_url)))?;
+    let backend = store.backend();
+    let engine = Engine::new(store, clock, TimerPolicy::default());
+
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("while binding {}", config.listen))?;
+    let addr = listener.local_addr()?;
+
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health
+        .set_serving::<CaseServiceServer<CaseApi>>()
+        .await;
+    let reflection = |builder: tonic_reflection::server::Builder<'static>| {
+        builder
+            .register_encoded_file_descriptor_set(aijia_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    let reflection_v1 = reflection(tonic_reflection::server::Builder::configure()).build_v1()?;
+    let reflection_v1alpha =
+        reflection(tonic_reflection::server::Builder::configure()).build_v1alpha()?;
+
+    let shutdown = CancellationToken::new();
+    let router = tonic::transport::Server::builder()
+        .add_service(health_service)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .add_service(CaseServiceServer::new(CaseApi::new(engine)));
+    let stop = shutdown.clone();
+    let task = tokio::spawn(async move {
+        router
+            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), stop.cancelled_owned())
+            .await
+            .context("while serving gRPC")
+    });
+    info!(%addr, backend, "aijia listening");
+    Ok(RunningServer {
+        addr,
+        backend,
+        shutdown,
+        task,
+    })
+}
+
+/// The database url without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.find(':') {
+                Some(colon) => format!("{}{}:***{}", &url[..scheme + 3], &userinfo[..colon], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}

@@ -1,0 +1,311 @@
+//! Durable storage of cases, their history, timers and activity tasks.
+//!
+//! Two back ends, one behaviour: PostgreSQL for production and SQLite as the embedded default.
+//! The engine never sees SQL; it hands a [`Commit`] (everything one transition writes) to
+//! [`Store::commit`], which writes it atomically or not at all.
+
+mod postgres;
+mod sqlite;
+
+use std::collections::HashMap;
+
+use aijia_workflows::{Actor, Case, Decision, Effect, Event};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error while {context}: {source}")]
+    Database {
+        context: &'static str,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("migrating the database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored {what} could not be decoded: {detail}")]
+    Corrupt { what: &'static str, detail: String },
+    #[error("unsupported database url {0:?}: use postgres://… or sqlite:…")]
+    UnsupportedUrl(String),
+}
+
+/// Wraps a sqlx error with what the store was doing.
+pub(crate) fn db(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |source| StoreError::Database { context, source }
+}
+
+pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(
+    what: &'static str,
+    text: &str,
+) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
+        what,
+        detail: e.to_string(),
+    })
+}
+
+pub(crate) fn actor(role: String, id: String) -> Result<Actor, StoreError> {
+    let role = role.parse().map_err(|e: aijia_workflows::ParseError| StoreError::Corrupt {
+        what: "actor role",
+        detail: e.to_string(),
+    })?;
+    Ok(Actor { role, id })
+}
+
+pub(crate) fn encode_json<T: serde::Serialize>(value: &T) -> String {
+    // Serializing our own plain data types cannot fail.
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// A case as stored: the state machine's view plus the store's bookkeeping.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredCase {
+    pub id: Uuid,
+    pub version: i64,
+    pub case: Case,
+}
+
+/// A pending timer of a case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingTimer {
+    pub name: String,
+    pub fire_at: DateTime<Utc>,
+}
+
+/// One history event as stored.
+#[derive(Debug, Clone)]
+pub struct HistoryEvent {
+    pub seq: i64,
+    pub event: Event,
+    pub actor: Actor,
+    pub request_id: String,
+    pub at: DateTime<Utc>,
+    pub case_after: Case,
+    pub effects: Vec<Effect>,
+}
+
+/// The answer a state change gave; a retried request gets the same one back.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    pub case_id: Uuid,
+    pub seq: i64,
+    pub case_after: Case,
+}
+
+/// A case that a start request finds already there.
+#[derive(Debug, Clone)]
+pub enum Started {
+    /// This request id started it: the first answer.
+    ByRequest(Applied),
+    /// Another request started an open case with the same business key.
+    OpenCase(StoredCase),
+}
+
+/// What a caller's request id already produced on a case, if anything, and the case itself.
+#[derive(Debug, Clone)]
+pub struct SignalSnapshot {
+    pub case: Option<StoredCase>,
+    pub prior: Option<Applied>,
+}
+
+/// Everything one transition writes, derived from a [`Decision`].
+#[derive(Debug, Clone)]
+pub struct Commit {
+    pub case_id: Uuid,
+    /// The version the decision was taken on; 0 for a new case.
+    pub base_version: i64,
+    pub event: Event,
+    pub actor: Actor,
+    pub request_id: String,
+    pub at: DateTime<Utc>,
+    pub case: Case,
+    pub effects: Vec<Effect>,
+    pub timers_to_start: Vec<PendingTimer>,
+    /// Timers to delete; never names one that `timers_to_start` replaces.
+    pub timers_to_cancel: Vec<String>,
+    /// (activity type, input) in the order asked.
+    pub tasks: Vec<(String, serde_json::Value)>,
+}
+
+impl Commit {
+    pub fn new(
+        case_id: Uuid,
+        base_version: i64,
+        event: Event,
+        actor: Actor,
+        request_id: String,
+        at: DateTime<Utc>,
+        decision: Decision,
+    ) -> Commit {
+        let mut timers_to_start: Vec<PendingTimer> = Vec::new();
+        let mut timers_to_cancel = Vec::new();
+        let mut tasks = Vec::new();
+        for effect in &decision.effects {
+            match effect {
+                Effect::StartTimer { key, fire_at } => {
+                    let name = key.name();
+                    timers_to_start.retain(|t| t.name != name);
+                    timers_to_start.push(PendingTimer {
+                        name,
+                        fire_at: *fire_at,
+                    });
+                }
+                Effect::CancelTimer { key } => timers_to_cancel.push(key.name()),
+                Effect::EnqueueActivity { activity, input } => {
+                    tasks.push((activity.clone(), input.clone()));
+                }
+                Effect::RequestReview { .. } | Effect::RecordEvidence { .. } => {}
+            }
+        }
+        timers_to_cancel.retain(|name| timers_to_start.iter().all(|t| &t.name != name));
+        Commit {
+            case_id,
+            base_version,
+            event,
+            actor,
+            request_id,
+            at,
+            case: decision.case,
+            effects: decision.effects,
+            timers_to_start,
+            timers_to_cancel,
+            tasks,
+        }
+    }
+
+    /// The history sequence number this commit's event gets.
+    pub fn seq(&self) -> i64 {
+        self.base_version + 1
+    }
+
+    /// The idempotency keys of the tasks, in order: unique per case, event and position, so a
+    /// task is enqueued once however often its transition is retried.
+    pub fn task_keys(&self) -> Vec<String> {
+        let seq = self.seq();
+        self.tasks
+            .iter()
+            .enumerate()
+            .map(|(i, (activity, _))| format!("{}:{seq}:{i}:{activity}", self.case_id))
+            .collect()
+    }
+}
+
+/// Why a commit did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum CommitError {
+    /// Another writer moved the case past `base_version` first.
+    #[error("the case changed concurrently")]
+    VersionConflict,
+    /// This request id was applied concurrently (by a racing retry).
+    #[error("the request id was applied concurrently")]
+    DuplicateRequest,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Filters of `ListCases`; `None` matches anything.
+#[derive(Debug, Clone, Default)]
+pub struct CaseFilter {
+    pub state: Option<String>,
+    pub waiting_for: Option<String>,
+    pub workflow_type: Option<String>,
+    pub owner: Option<String>,
+    pub customer_id: Option<String>,
+    /// Only cases whose current wait began at or before this time.
+    pub waiting_since_before: Option<DateTime<Utc>>,
+    /// Only cases with an id below this one (the page cursor).
+    pub before_id: Option<Uuid>,
+    pub limit: u32,
+}
+
+/// The store: one of the two back ends.
+#[derive(Debug, Clone)]
+pub enum Store {
+    Postgres(PgStore),
+    Sqlite(SqliteStore),
+}
+
+macro_rules! dispatch {
+    ($self:ident, $s:ident => $body:expr) => {
+        match $self {
+            Store::Postgres($s) => $body,
+            Store::Sqlite($s) => $body,
+        }
+    };
+}
+
+impl Store {
+    /// Connects to `postgres://…` or `sqlite:…` (created if missing) and applies migrations.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Store::Postgres(PgStore::connect(url).await?)
+        } else if url.starts_with("sqlite:") {
+            Store::Sqlite(SqliteStore::connect(url).await?)
+        } else {
+            return Err(StoreError::UnsupportedUrl(url.to_owned()));
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Store::Postgres(_) => "postgres",
+            Store::Sqlite(_) => "sqlite",
+        }
+    }
+
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        dispatch!(self, s => s.migrate().await)
+    }
+
+    /// Writes a new case (its `base_version` is 0) with its first event, timers and tasks.
+    /// False, and nothing written, when the start request id or an open case with the same
+    /// workflow type and business key already exists.
+    pub async fn create(&self, commit: &Commit) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.create(commit).await)
+    }
+
+    /// Writes one transition if the case is still at `commit.base_version`.
+    pub async fn commit(&self, commit: &Commit) -> Result<(), CommitError> {
+        dispatch!(self, s => s.commit(commit).await)
+    }
+
+    /// What a start request id produced, or else the open case with this business key.
+    pub async fn find_started(
+        &self,
+        request_id: &str,
+        workflow_type: &str,
+        business_key: &str,
+    ) -> Result<Option<Started>, StoreError> {
+        dispatch!(self, s => s.find_started(request_id, workflow_type, business_key).await)
+    }
+
+    /// The case and what `request_id` already produced on it, in one read.
+    pub async fn signal_snapshot(&self, case_id: Uuid, request_id: &str) -> Result<SignalSnapshot, StoreError> {
+        dispatch!(self, s => s.signal_snapshot(case_id, request_id).await)
+    }
+
+    pub async fn get(&self, case_id: Uuid) -> Result<Option<StoredCase>, StoreError> {
+        dispatch!(self, s => s.get(case_id).await)
+    }
+
+    pub async fn list(&self, filter: &CaseFilter) -> Result<Vec<StoredCase>, StoreError> {
+        dispatch!(self, s => s.list(filter).await)
+    }
+
+    pub async fn pending_timers(
+        &self,
+        case_ids: &[Uuid],
+    ) -> Result<HashMap<Uuid, Vec<PendingTimer>>, StoreError> {
+        dispatch!(self, s => s.pending_timers(case_ids).await)
+    }
+
+    /// History events with `seq > after`, oldest first, at most `limit`.
+    pub async fn history(&self, case_id: Uuid, after: i64, limit: u32) -> Result<Vec<HistoryEvent>, StoreError> {
+        dispatch!(self, s => s.history(case_id, after, limit).await)
+    }
+}

@@ -1,0 +1,377 @@
+//! The PostgreSQL back end. Each transition is one statement (a data-modifying CTE): the case
+//! row, its history event, its timers and its outbox tasks commit together in one round trip.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::types::Json;
+use sqlx::{ConnectOptions, Row};
+use uuid::Uuid;
+
+use super::{
+    Applied, CaseFilter, Commit, CommitError, HistoryEvent, PendingTimer, SignalSnapshot,
+    Started, StoreError, StoredCase, db,
+};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
+
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+/// Unique-violation names we act on.
+const CASE_OPEN_KEY: &str = "cases_open_business_key";
+const CASE_START_REQUEST: &str = "cases_start_request_id_key";
+const EVENT_REQUEST: &str = "case_events_request";
+
+fn violated(err: &sqlx::Error) -> Option<String> {
+    match err {
+        sqlx::Error::Database(e) if e.is_unique_violation() => {
+            Some(e.constraint().unwrap_or_default().to_owned())
+        }
+        _ => None,
+    }
+}
+
+impl PgStore {
+    pub async fn connect(url: &str) -> Result<PgStore, StoreError> {
+        let options: PgConnectOptions = url.parse().map_err(db("parsing the database url"))?;
+        let options = options.log_statements(tracing::log::LevelFilter::Trace);
+        let pool = PgPoolOptions::new()
+            .max_connections(32)
+            .connect_with(options)
+            .await
+            .map_err(db("connecting to PostgreSQL"))?;
+        Ok(PgStore { pool })
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn create(&self, c: &Commit) -> Result<bool, StoreError> {
+        let (timer_names, timer_times, activities, inputs, keys) = children(c);
+        let waiting = c.case.waiting.as_ref();
+        let result = sqlx::query(
+            "WITH ins AS (
+                INSERT INTO cases (id, workflow_type, business_key, state, waiting_for, waiting_since,
+                                   owner, customer_id, version, start_request_id, data, created_at, updated_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $11, $11)
+                ON CONFLICT DO NOTHING
+                RETURNING id
+            ), ev AS (
+                INSERT INTO case_events (case_id, seq, event_type, payload, actor_role, actor_id,
+                                         request_id, at, state_after, case_after, effects)
+                SELECT id, 1, $12, $13, $14, $15, $9, $11, $4, $10, $16 FROM ins
+            ), tm AS (
+                INSERT INTO timers (case_id, name, fire_at, created_seq)
+                SELECT ins.id, t.name, t.fire_at, 1
+                FROM ins, unnest($17::text[], $18::timestamptz[]) AS t(name, fire_at)
+            ), tk AS (
+                INSERT INTO activity_tasks (case_id, activity, input, idempotency_key, created_seq, created_at, run_at)
+                SELECT ins.id, t.activity, t.input, t.key, 1, $11, $11
+                FROM ins, unnest($19::text[], $20::jsonb[], $21::text[]) AS t(activity, input, key)
+            )
+            SELECT count(*) AS created FROM ins",
+        )
+        .bind(c.case_id)
+        .bind(c.case.workflow_type.as_str())
+        .bind(&c.case.business_key)
+        .bind(c.case.state.as_str())
+        .bind(waiting.map(|w| w.party.as_str()))
+        .bind(waiting.map(|w| w.since))
+        .bind(&c.case.owner)
+        .bind(&c.case.customer.id)
+        .bind(&c.request_id)
+        .bind(Json(&c.case))
+        .bind(c.at)
+        .bind(c.event.kind())
+        .bind(Json(&c.event))
+        .bind(c.actor.role.as_str())
+        .bind(&c.actor.id)
+        .bind(Json(&c.effects))
+        .bind(timer_names)
+        .bind(timer_times)
+        .bind(activities)
+        .bind(inputs)
+        .bind(keys)
+        .fetch_one(&self.pool)
+        .await;
+        match result {
+            Ok(row) => Ok(row.get::<i64, _>("created") == 1),
+            // ON CONFLICT DO NOTHING covers most races; a racing insert that commits between
+            // our check and our write still surfaces as a violation.
+            Err(e) if matches!(violated(&e).as_deref(), Some(CASE_OPEN_KEY | CASE_START_REQUEST)) => {
+                Ok(false)
+            }
+            Err(e) => Err(db("creating a case")(e)),
+        }
+    }
+
+    pub async fn commit(&self, c: &Commit) -> Result<(), CommitError> {
+        let (timer_names, timer_times, activities, inputs, keys) = children(c);
+        let waiting = c.case.waiting.as_ref();
+        let row = sqlx::query(
+            "WITH upd AS (
+                UPDATE cases SET state = $3, waiting_for = $4, waiting_since = $5, owner = $6,
+                                 version = version + 1, data = $7, updated_at = $8
+                WHERE id = $1 AND version = $2
+                RETURNING id, version
+            ), ev AS (
+                INSERT INTO case_events (case_id, seq, event_type, payload, actor_role, actor_id,
+                                         request_id, at, state_after, case_after, effects)
+                SELECT id, version, $9, $10, $11, $12, $13, $8, $3, $7, $14 FROM upd
+            ), cancel AS (
+                DELETE FROM timers
+                WHERE case_id = $1 AND name = ANY($15::text[]) AND EXISTS (SELECT 1 FROM upd)
+            ), tm AS (
+                INSERT INTO timers (case_id, name, fire_at, created_seq)
+                SELECT upd.id, t.name, t.fire_at, upd.version
+                FROM upd, unnest($16::text[], $17::timestamptz[]) AS t(name, fire_at)
+                ON CONFLICT (case_id, name)
+                DO UPDATE SET fire_at = EXCLUDED.fire_at, created_seq = EXCLUDED.created_seq
+            ), tk AS (
+                INSERT INTO activity_tasks (case_id, activity, input, idempotency_key, created_seq, created_at, run_at)
+                SELECT upd.id, t.activity, t.input, t.key, upd.version, $8, $8
+                FROM upd, unnest($18::text[], $19::jsonb[], $20::text[]) AS t(activity, input, key)
+            )
+            SELECT version FROM upd",
+        )
+        .bind(c.case_id)
+        .bind(c.base_version)
+        .bind(c.case.state.as_str())
+        .bind(waiting.map(|w| w.party.as_str()))
+        .bind(waiting.map(|w| w.since))
+        .bind(&c.case.owner)
+        .bind(Json(&c.case))
+        .bind(c.at)
+        .bind(c.event.kind())
+        .bind(Json(&c.event))
+        .bind(c.actor.role.as_str())
+        .bind(&c.actor.id)
+        .bind(&c.request_id)
+        .bind(Json(&c.effects))
+        .bind(&c.timers_to_cancel)
+        .bind(timer_names)
+        .bind(timer_times)
+        .bind(activities)
+        .bind(inputs)
+        .bind(keys)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| match violated(&e).as_deref() {
+            Some(EVENT_REQUEST) => CommitError::DuplicateRequest,
+            _ => db("committing a transition")(e).into(),
+        })?;
+        match row {
+            Some(_) => Ok(()),
+            None => Err(CommitError::VersionConflict),
+        }
+    }
+
+    pub async fn find_started(
+        &self,
+        request_id: &str,
+        workflow_type: &str,
+        business_key: &str,
+    ) -> Result<Option<Started>, StoreError> {
+        let row = sqlx::query(
+            "SELECT c.id, c.version, c.data, c.start_request_id = $1 AS by_request, e.case_after
+             FROM cases c JOIN case_events e ON e.case_id = c.id AND e.seq = 1
+             WHERE c.start_request_id = $1
+                OR (c.workflow_type = $2 AND c.business_key = $3
+                    AND c.state NOT IN ('completed', 'cancelled'))
+             ORDER BY by_request DESC
+             LIMIT 1",
+        )
+        .bind(request_id)
+        .bind(workflow_type)
+        .bind(business_key)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db("looking up a started case"))?;
+        let Some(row) = row else { return Ok(None) };
+        let id: Uuid = row.get("id");
+        Ok(Some(if row.get::<bool, _>("by_request") {
+            Started::ByRequest(Applied {
+                case_id: id,
+                seq: 1,
+                case_after: json(&row, "case_after")?,
+            })
+        } else {
+            Started::OpenCase(stored_case(&row)?)
+        }))
+    }
+
+    pub async fn signal_snapshot(
+        &self,
+        case_id: Uuid,
+        request_id: &str,
+    ) -> Result<SignalSnapshot, StoreError> {
+        let row = sqlx::query(
+            "SELECT c.id, c.version, c.data, e.seq, e.case_after
+             FROM cases c LEFT JOIN case_events e ON e.case_id = c.id AND e.request_id = $2
+             WHERE c.id = $1",
+        )
+        .bind(case_id)
+        .bind(request_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db("reading a case"))?;
+        let Some(row) = row else {
+            return Ok(SignalSnapshot {
+                case: None,
+                prior: None,
+            });
+        };
+        let prior = match row.get::<Option<i64>, _>("seq") {
+            Some(seq) => Some(Applied {
+                case_id,
+                seq,
+                case_after: json(&row, "case_after")?,
+            }),
+            None => None,
+        };
+        Ok(SignalSnapshot {
+            case: Some(stored_case(&row)?),
+            prior,
+        })
+    }
+
+    pub async fn get(&self, case_id: Uuid) -> Result<Option<StoredCase>, StoreError> {
+        sqlx::query("SELECT id, version, data FROM cases WHERE id = $1")
+            .bind(case_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db("reading a case"))?
+            .map(|row| stored_case(&row))
+            .transpose()
+    }
+
+    pub async fn list(&self, f: &CaseFilter) -> Result<Vec<StoredCase>, StoreError> {
+        sqlx::query(
+            "SELECT id, version, data FROM cases
+             WHERE ($1::text IS NULL OR state = $1)
+               AND ($2::text IS NULL OR waiting_for = $2)
+               AND ($3::text IS NULL OR workflow_type = $3)
+               AND ($4::text IS NULL OR owner = $4)
+               AND ($5::text IS NULL OR customer_id = $5)
+               AND ($6::timestamptz IS NULL OR waiting_since <= $6)
+               AND ($7::uuid IS NULL OR id < $7)
+             ORDER BY id DESC
+             LIMIT $8",
+        )
+        .bind(&f.state)
+        .bind(&f.waiting_for)
+        .bind(&f.workflow_type)
+        .bind(&f.owner)
+        .bind(&f.customer_id)
+        .bind(f.waiting_since_before)
+        .bind(f.before_id)
+        .bind(i64::from(f.limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("listing cases"))?
+        .iter()
+        .map(stored_case)
+        .collect()
+    }
+
+    pub async fn pending_timers(
+        &self,
+        case_ids: &[Uuid],
+    ) -> Result<HashMap<Uuid, Vec<PendingTimer>>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT case_id, name, fire_at FROM timers WHERE case_id = ANY($1) ORDER BY fire_at, name",
+        )
+        .bind(case_ids)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("reading timers"))?;
+        let mut by_case: HashMap<Uuid, Vec<PendingTimer>> = HashMap::new();
+        for row in rows {
+            by_case
+                .entry(row.get("case_id"))
+                .or_default()
+                .push(PendingTimer {
+                    name: row.get("name"),
+                    fire_at: row.get::<DateTime<Utc>, _>("fire_at"),
+                });
+        }
+        Ok(by_case)
+    }
+
+    pub async fn history(
+        &self,
+        case_id: Uuid,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<HistoryEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, payload, actor_role, actor_id, request_id, at, case_after, effects
+             FROM case_events WHERE case_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+        )
+        .bind(case_id)
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("reading case history"))?;
+        rows.iter()
+            .map(|row| {
+                Ok(HistoryEvent {
+                    seq: row.get("seq"),
+                    event: json(row, "payload")?,
+                    actor: super::actor(row.get("actor_role"), row.get("actor_id"))?,
+                    request_id: row.get("request_id"),
+                    at: row.get("at"),
+                    case_after: json(&row, "case_after")?,
+                    effects: json(row, "effects")?,
+                })
+            })
+            .collect()
+    }
+}
+
+type Children = (
+    Vec<String>,
+    Vec<DateTime<Utc>>,
+    Vec<String>,
+    Vec<Json<serde_json::Value>>,
+    Vec<String>,
+);
+
+/// The timers and tasks of a commit as parallel arrays, for `unnest`.
+fn children(c: &Commit) -> Children {
+    (
+        c.timers_to_start.iter().map(|t| t.name.clone()).collect(),
+        c.timers_to_start.iter().map(|t| t.fire_at).collect(),
+        c.tasks.iter().map(|(a, _)| a.clone()).collect(),
+        c.tasks.iter().map(|(_, i)| Json(i.clone())).collect(),
+        c.task_keys(),
+    )
+}
+
+fn json<T: serde::de::DeserializeOwned>(row: &PgRow, column: &'static str) -> Result<T, StoreError> {
+    row.try_get::<Json<T>, _>(column)
+        .map(|j| j.0)
+        .map_err(|e| StoreError::Corrupt {
+            what: column,
+            detail: e.to_string(),
+        })
+}
+
+fn stored_case(row: &PgRow) -> Result<StoredCase, StoreError> {
+    Ok(StoredCase {
+        id: row.get("id"),
+        version: row.get("version"),
+        case: json(row, "data")?,
+    })
+}

@@ -5,9 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use aijia_workflows::{
-    Actor, Case, Event, NewCase, Recorded, Refusal, ReplayOutcome, TimerPolicy,
-};
+use aijia_workflows::{Actor, Case, Event, NewCase, Recorded, Refusal, ReplayOutcome, TimerPolicy};
 use chrono::{DateTime, Utc};
 use rand::Rng;
 use tracing::{debug, instrument};
@@ -114,7 +112,11 @@ impl Engine {
         loop {
             if let Some(found) = self
                 .store
-                .find_started(request_id.as_str(), new.workflow_type.as_str(), &new.business_key)
+                .find_started(
+                    request_id.as_str(),
+                    new.workflow_type.as_str(),
+                    &new.business_key,
+                )
                 .await?
             {
                 return Ok(found_started(found));
@@ -186,7 +188,11 @@ impl Engine {
                     return Ok(Change::from_applied(applied, false));
                 }
                 Err(CommitError::VersionConflict) if req.expected_version.is_some() => {
-                    let actual = self.store.get(req.case_id.0).await?.map_or(0, |c| c.version);
+                    let actual = self
+                        .store
+                        .get(req.case_id.0)
+                        .await?
+                        .map_or(0, |c| c.version);
                     return Err(EngineError::VersionConflict {
                         case_id: req.case_id,
                         expected: stored.version,

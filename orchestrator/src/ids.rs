@@ -14,9 +14,11 @@ impl CaseId {
     }
 
     pub fn parse(text: &str) -> Result<Self, String> {
-        Uuid::parse_str(text.trim())
-            .map(CaseId)
-            .map_err(|_| format!("{text:?} is not a case id (a UUID such as 0190f0c2-7b1e-7c3a-8d4e-5f6a7b8c9d0e)"))
+        Uuid::parse_str(text.trim()).map(CaseId).map_err(|_| {
+            format!(
+                "{text:?} is not a case id (a UUID such as 0190f0c2-7b1e-7c3a-8d4e-5f6a7b8c9d0e)"
+            )
+        })
     }
 }
 
@@ -45,7 +47,11 @@ impl RequestId {
             return Err("is required: a unique id per logical request, reused on retries".into());
         }
         if text.len() > Self::MAX_LEN {
-            return Err(format!("is {} bytes long; at most {} allowed", text.len(), Self::MAX_LEN));
+            return Err(format!(
+                "is {} bytes long; at most {} allowed",
+                text.len(),
+                Self::MAX_LEN
+            ));
         }
         Ok(RequestId(text.to_owned()))
     }

@@ -12,7 +12,8 @@ pub enum LogFormat {
 /// `aijia_orchestrator=debug`), defaulting to `info`. Logs go to stderr so that command
 /// output on stdout stays clean for scripts.
 pub fn init(format: LogFormat, default_level: &str) {
-    let filter = EnvFilter::try_from_env("AIJIA_LOG").unwrap_or_else(|_| EnvFilter::new(default_level));
+    let filter =
+        EnvFilter::try_from_env("AIJIA_LOG").unwrap_or_else(|_| EnvFilter::new(default_level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -37,22 +37,50 @@ pub struct Actor {
 pub enum Event {
     /// The first event of every case.
     Started(NewCase),
-    CustomerReplied { text: String },
+    CustomerReplied {
+        text: String,
+    },
     /// The customer sent some of the materials a checklist asks for.
-    MaterialProvided { items: Vec<String>, note: String },
-    ExecutorDone { note: String },
-    PartnerDone { note: String },
+    MaterialProvided {
+        items: Vec<String>,
+        note: String,
+    },
+    ExecutorDone {
+        note: String,
+    },
+    PartnerDone {
+        note: String,
+    },
     /// The partner cannot go on until the customer does something.
-    PartnerWaitsForCustomer { what: String },
+    PartnerWaitsForCustomer {
+        what: String,
+    },
     /// Staff confirm the materials arrived in good order.
-    MaterialReceived { items: Vec<String> },
-    RequestReview { reason: String },
-    ReviewDecided { approved: bool, note: String },
+    MaterialReceived {
+        items: Vec<String>,
+    },
+    RequestReview {
+        reason: String,
+    },
+    ReviewDecided {
+        approved: bool,
+        note: String,
+    },
     /// Explicitly park the case on a party, with what it waits for.
-    WaitFor { party: Party, what: String, checklist: Vec<String> },
-    Complete { note: String },
-    ReassignOwner { owner: String },
-    Cancel { reason: String },
+    WaitFor {
+        party: Party,
+        what: String,
+        checklist: Vec<String>,
+    },
+    Complete {
+        note: String,
+    },
+    ReassignOwner {
+        owner: String,
+    },
+    Cancel {
+        reason: String,
+    },
 }
 
 impl Event {

@@ -7,9 +7,11 @@
 //!
 //! - [`model`]: the case, its states, parties, customer and waiting information.
 //! - [`event`]: the events that drive a case and the actors that send them.
-//! - [`effect`]: timers, activity tasks, review requests and evidence a transition asks for.
+//! - [`effect`]: timers, activity tasks, review requests and evidence a transition asks for,
+//!   with the stable [`activity`] names and [`evidence`] kinds.
 //! - [`policy`]: the waiting-state timer policy a decision consults.
-//! - [`machines`]: one statig state machine per workflow type.
+//! - [`machines`]: one statig state machine per workflow type (transitions are drawn in
+//!   `docs/workflows.md`).
 
 pub mod effect;
 pub mod event;
@@ -18,12 +20,11 @@ pub mod model;
 pub mod policy;
 mod replay;
 
-pub use effect::{Effect, TimerKey, TimerKind};
+pub use effect::{Effect, TimerKey, TimerKind, activity, evidence};
 pub use event::{Actor, ActorRole, Event};
 pub use machines::{decide, start};
 pub use model::{
-    Case, CaseState, ChecklistItem, Customer, IdentityStatus, NewCase, Party, Waiting,
-    WorkflowType,
+    Case, CaseState, ChecklistItem, Customer, IdentityStatus, NewCase, Party, Waiting, WorkflowType,
 };
 pub use policy::TimerPolicy;
 pub use replay::{Mismatch, Recorded, ReplayOutcome, replay};

@@ -1,9 +1,9 @@
 //! The service case as a first-class object: who the customer is, what the case is, who owns
 //! it, who and what it waits for, what comes next, whether review is needed, whether it is done.
 
-use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Declares a string-backed enum with one canonical snake_case name per variant, parsed once
 /// at the edge (`FromStr`) and printed back the same way (`Display`, serde).

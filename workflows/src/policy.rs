@@ -17,7 +17,11 @@ impl Default for TimerPolicy {
     /// Conservative defaults: remind after a working day, escalate after two.
     fn default() -> Self {
         let mut entries = Vec::new();
-        for state in CaseState::ALL.iter().copied().filter(|s| s.waiting_for().is_some()) {
+        for state in CaseState::ALL
+            .iter()
+            .copied()
+            .filter(|s| s.waiting_for().is_some())
+        {
             let (remind, escalate) = match state {
                 CaseState::WaitingForReview => (Duration::hours(4), Duration::hours(8)),
                 CaseState::WaitingForPartner => (Duration::hours(48), Duration::hours(96)),
@@ -32,7 +36,9 @@ impl Default for TimerPolicy {
 
 impl TimerPolicy {
     pub fn empty() -> Self {
-        TimerPolicy { entries: Vec::new() }
+        TimerPolicy {
+            entries: Vec::new(),
+        }
     }
 
     /// Set the delay of one timer, for one workflow type or (with `None`) for all.
@@ -49,7 +55,11 @@ impl TimerPolicy {
     }
 
     /// The timers to start on entering `state`, in a stable order.
-    pub fn timers_for(&self, workflow_type: WorkflowType, state: CaseState) -> Vec<(TimerKind, Duration)> {
+    pub fn timers_for(
+        &self,
+        workflow_type: WorkflowType,
+        state: CaseState,
+    ) -> Vec<(TimerKind, Duration)> {
         TimerKind::ALL
             .iter()
             .filter_map(|&kind| {

@@ -32,7 +32,9 @@ pub struct Mismatch {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReplayOutcome {
     /// Replay reproduced every recorded state and the stored case exactly.
-    Match { events: u64 },
+    Match {
+        events: u64,
+    },
     Mismatch(Mismatch),
 }
 

@@ -7,8 +7,8 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use tonic::transport::Channel;
 
-use super::output;
 use super::DEFAULT_SERVER;
+use super::output;
 
 #[derive(Debug, Args)]
 pub struct CaseArgs {
@@ -26,7 +26,10 @@ pub struct CaseArgs {
 }
 
 fn default_actor() -> String {
-    format!("operator:{}", std::env::var("USER").unwrap_or_else(|_| "cli".into()))
+    format!(
+        "operator:{}",
+        std::env::var("USER").unwrap_or_else(|_| "cli".into())
+    )
 }
 
 #[derive(Debug, Subcommand)]
@@ -166,7 +169,9 @@ enum SignalEvent {
 impl SignalEvent {
     fn into_pb(self) -> PbEvent {
         match self {
-            SignalEvent::CustomerReplied { text } => PbEvent::CustomerReplied(pb::CustomerReplied { text }),
+            SignalEvent::CustomerReplied { text } => {
+                PbEvent::CustomerReplied(pb::CustomerReplied { text })
+            }
             SignalEvent::MaterialProvided { items, note } => {
                 PbEvent::MaterialProvided(pb::MaterialProvided { items, note })
             }
@@ -178,11 +183,15 @@ impl SignalEvent {
             SignalEvent::MaterialReceived { items } => {
                 PbEvent::MaterialReceived(pb::MaterialReceived { items })
             }
-            SignalEvent::RequestReview { reason } => PbEvent::RequestReview(pb::RequestReview { reason }),
-            SignalEvent::ReviewDecided { decision, note } => PbEvent::ReviewDecided(pb::ReviewDecided {
-                approved: decision == "approve",
-                note,
-            }),
+            SignalEvent::RequestReview { reason } => {
+                PbEvent::RequestReview(pb::RequestReview { reason })
+            }
+            SignalEvent::ReviewDecided { decision, note } => {
+                PbEvent::ReviewDecided(pb::ReviewDecided {
+                    approved: decision == "approve",
+                    note,
+                })
+            }
             SignalEvent::WaitFor {
                 party,
                 what,
@@ -193,7 +202,9 @@ impl SignalEvent {
                 checklist,
             }),
             SignalEvent::Complete { note } => PbEvent::Complete(pb::Complete { note }),
-            SignalEvent::ReassignOwner { owner } => PbEvent::ReassignOwner(pb::ReassignOwner { owner }),
+            SignalEvent::ReassignOwner { owner } => {
+                PbEvent::ReassignOwner(pb::ReassignOwner { owner })
+            }
         }
     }
 }
@@ -218,7 +229,11 @@ pub fn duration(s: &str) -> Result<std::time::Duration, String> {
             'm' => 60,
             'h' => 3600,
             'd' => 86_400,
-            _ => return Err(format!("{s:?}: unknown unit {ch:?}; use s, m, h or d (e.g. 1h30m)")),
+            _ => {
+                return Err(format!(
+                    "{s:?}: unknown unit {ch:?}; use s, m, h or d (e.g. 1h30m)"
+                ));
+            }
         };
         let n: u64 = number
             .parse()
@@ -275,14 +290,24 @@ fn request_id(given: Option<String>) -> String {
 
 pub async fn run(args: CaseArgs) -> anyhow::Result<()> {
     let channel = Channel::from_shared(args.server.clone())
-        .with_context(|| format!("{:?} is not a server address (e.g. {DEFAULT_SERVER})", args.server))?
+        .with_context(|| {
+            format!(
+                "{:?} is not a server address (e.g. {DEFAULT_SERVER})",
+                args.server
+            )
+        })?
         .connect()
         .await
-        .with_context(|| format!("while connecting to {} (is `aijia dev` running?)", args.server))?;
+        .with_context(|| {
+            format!(
+                "while connecting to {} (is `aijia dev` running?)",
+                args.server
+            )
+        })?;
     let mut client = CaseServiceClient::new(channel);
     let json = args.json;
     let actor = actor(&args.actor);
-    let result = match args.command {
+    match args.command {
         CaseCommand::Start {
             workflow_type,
             business_key,
@@ -313,7 +338,11 @@ pub async fn run(args: CaseArgs) -> anyhow::Result<()> {
             output::started(&resp, json)
         }
         CaseCommand::Get { case_id } => {
-            let resp = client.get_case(pb::GetCaseRequest { case_id }).await.map_err(rpc_error)?.into_inner();
+            let resp = client
+                .get_case(pb::GetCaseRequest { case_id })
+                .await
+                .map_err(rpc_error)?
+                .into_inner();
             output::case(resp.case.as_ref(), json)
         }
         CaseCommand::List {
@@ -398,7 +427,11 @@ pub async fn run(args: CaseArgs) -> anyhow::Result<()> {
             output::change(resp.change.as_ref(), json)
         }
         CaseCommand::Replay { case_id } => {
-            let resp = client.replay_case(pb::ReplayCaseRequest { case_id }).await.map_err(rpc_error)?.into_inner();
+            let resp = client
+                .replay_case(pb::ReplayCaseRequest { case_id })
+                .await
+                .map_err(rpc_error)?
+                .into_inner();
             let matches = resp.matches;
             output::replay(&resp, json)?;
             if !matches {
@@ -406,6 +439,5 @@ pub async fn run(args: CaseArgs) -> anyhow::Result<()> {
             }
             Ok(())
         }
-    };
-    result
+    }
 }

@@ -20,10 +20,20 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:7600";
 pub const DEFAULT_SERVER: &str = "http://127.0.0.1:7600";
 
 #[derive(Debug, Parser)]
-#[command(name = "aijia", version, about = "Durable service cases: orchestrator and operator CLI")]
+#[command(
+    name = "aijia",
+    version,
+    about = "Durable service cases: orchestrator and operator CLI"
+)]
 pub struct Cli {
     /// Log format on stderr.
-    #[arg(long, global = true, env = "AIJIA_LOG_FORMAT", value_enum, default_value = "text")]
+    #[arg(
+        long,
+        global = true,
+        env = "AIJIA_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
     log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
@@ -58,8 +68,20 @@ enum Command {
     Case(case::CaseArgs),
 }
 
-/// Runs the command line; the binary's `main` is only this.
-pub async fn main() -> anyhow::Result<()> {
+/// Runs the command line and turns an error into a one-line message and a failing exit code;
+/// the binary's `main` is only this.
+pub async fn run() -> std::process::ExitCode {
+    match main().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            // `{:#}` prints the whole context chain on one line, without a backtrace.
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Dev {
@@ -77,10 +99,13 @@ pub async fn main() -> anyhow::Result<()> {
                     format!("sqlite:{}", data_dir.join("aijia.db").display())
                 }
             };
-            run_server(ServerConfig {
-                listen,
-                database_url,
-            }, true)
+            run_server(
+                ServerConfig {
+                    listen,
+                    database_url,
+                },
+                true,
+            )
             .await
         }
         Command::Serve {
@@ -88,17 +113,20 @@ pub async fn main() -> anyhow::Result<()> {
             database_url,
         } => {
             telemetry::init(cli.log_format, "info");
-            run_server(ServerConfig {
-                listen,
-                database_url,
-            }, false)
+            run_server(
+                ServerConfig {
+                    listen,
+                    database_url,
+                },
+                false,
+            )
             .await
         }
         Command::Migrate { database_url } => {
             telemetry::init(cli.log_format, "info");
-            let store = Store::connect(&database_url).await.with_context(|| {
-                format!("while migrating {}", server::redact(&database_url))
-            })?;
+            let store = Store::connect(&database_url)
+                .await
+                .with_context(|| format!("while migrating {}", server::redact(&database_url)))?;
             println!("migrations applied to the {} database", store.backend());
             Ok(())
         }
@@ -140,13 +168,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(term) => term,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

@@ -83,9 +83,15 @@ fn print_case(c: &pb::Case) {
         ("state", c.state.clone()),
     ];
     if let Some(w) = &c.waiting {
-        rows.push(("waiting for", format!("{}: {} (since {})", w.party, w.what, time(w.since.as_ref()))));
+        rows.push((
+            "waiting for",
+            format!("{}: {} (since {})", w.party, w.what, time(w.since.as_ref())),
+        ));
         for item in &w.checklist {
-            rows.push(("", format!("[{}] {}", if item.done { "x" } else { " " }, item.name)));
+            rows.push((
+                "",
+                format!("[{}] {}", if item.done { "x" } else { " " }, item.name),
+            ));
         }
     }
     rows.push(("next step", c.next_step.clone()));
@@ -94,7 +100,10 @@ fn print_case(c: &pb::Case) {
     rows.push(("version", c.version.to_string()));
     rows.push(("updated", time(c.updated_at.as_ref())));
     for t in &c.pending_timers {
-        rows.push(("timer", format!("{} at {}", t.name, time(t.fire_at.as_ref()))));
+        rows.push((
+            "timer",
+            format!("{} at {}", t.name, time(t.fire_at.as_ref())),
+        ));
     }
     for (k, v) in &c.attributes {
         rows.push(("attribute", format!("{k}={v}")));
@@ -123,7 +132,11 @@ pub fn started(resp: &pb::StartCaseResponse, json: bool) -> anyhow::Result<()> {
     }
     println!(
         "{}",
-        if resp.created { "case started" } else { "case already exists (nothing new started)" }
+        if resp.created {
+            "case started"
+        } else {
+            "case already exists (nothing new started)"
+        }
     );
     case(resp.case.as_ref(), false)
 }
@@ -140,7 +153,11 @@ pub fn change(change: Option<&pb::CaseChange>, json: bool) -> anyhow::Result<()>
     println!(
         "event #{}{}",
         change.event_seq,
-        if change.duplicate { " (already applied: same request id)" } else { " applied" }
+        if change.duplicate {
+            " (already applied: same request id)"
+        } else {
+            " applied"
+        }
     );
     case(change.case.as_ref(), false)
 }
@@ -160,16 +177,34 @@ pub fn list(resp: &pb::ListCasesResponse, json: bool) -> anyhow::Result<()> {
                 c.id.clone(),
                 c.workflow_type.clone(),
                 c.state.clone(),
-                c.waiting.as_ref().map(|w| w.party.clone()).unwrap_or_default(),
-                c.waiting.as_ref().map(|w| time(w.since.as_ref())).unwrap_or_default(),
+                c.waiting
+                    .as_ref()
+                    .map(|w| w.party.clone())
+                    .unwrap_or_default(),
+                c.waiting
+                    .as_ref()
+                    .map(|w| time(w.since.as_ref()))
+                    .unwrap_or_default(),
                 c.owner.clone(),
-                c.customer.as_ref().map(|cu| cu.id.clone()).unwrap_or_default(),
+                c.customer
+                    .as_ref()
+                    .map(|cu| cu.id.clone())
+                    .unwrap_or_default(),
                 c.version.to_string(),
             ]
         })
         .collect();
     table(
-        &["ID", "TYPE", "STATE", "WAITING FOR", "SINCE", "OWNER", "CUSTOMER", "VERSION"],
+        &[
+            "ID",
+            "TYPE",
+            "STATE",
+            "WAITING FOR",
+            "SINCE",
+            "OWNER",
+            "CUSTOMER",
+            "VERSION",
+        ],
         &rows,
     );
     if !resp.next_page_token.is_empty() {
@@ -206,7 +241,10 @@ pub fn history(resp: &pb::GetCaseHistoryResponse, json: bool) -> anyhow::Result<
                 e.seq.to_string(),
                 time(e.at.as_ref()),
                 e.event_type.clone(),
-                e.actor.as_ref().map(|a| format!("{}:{}", a.role, a.id)).unwrap_or_default(),
+                e.actor
+                    .as_ref()
+                    .map(|a| format!("{}:{}", a.role, a.id))
+                    .unwrap_or_default(),
                 e.state_after.clone(),
             ]
         })
@@ -229,7 +267,10 @@ pub fn replay(resp: &pb::ReplayCaseResponse, json: bool) -> anyhow::Result<()> {
         }));
     }
     match &resp.mismatch {
-        None => println!("replay matches: {} events reproduce the stored case", resp.events_replayed),
+        None => println!(
+            "replay matches: {} events reproduce the stored case",
+            resp.events_replayed
+        ),
         Some(m) => println!(
             "replay MISMATCH at event #{}: field {} stored {} but replay gives {}",
             m.seq, m.field, m.stored, m.replayed

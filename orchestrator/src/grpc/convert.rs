@@ -56,7 +56,10 @@ pub fn name(field: &str, text: &str) -> Result<String, Status> {
         return Err(invalid(field, "is required"));
     }
     if text.len() > MAX_NAME {
-        return Err(invalid(field, format!("is {} bytes; at most {MAX_NAME}", text.len())));
+        return Err(invalid(
+            field,
+            format!("is {} bytes; at most {MAX_NAME}", text.len()),
+        ));
     }
     Ok(text.to_owned())
 }
@@ -64,7 +67,10 @@ pub fn name(field: &str, text: &str) -> Result<String, Status> {
 /// Free text: may be empty, bounded.
 pub fn text(field: &str, text: &str) -> Result<String, Status> {
     if text.len() > MAX_TEXT {
-        return Err(invalid(field, format!("is {} bytes; at most {MAX_TEXT}", text.len())));
+        return Err(invalid(
+            field,
+            format!("is {} bytes; at most {MAX_TEXT}", text.len()),
+        ));
     }
     Ok(text.to_owned())
 }
@@ -75,7 +81,10 @@ fn items(field: &str, items: &[String]) -> Result<Vec<String>, Status> {
 
 pub fn actor(actor: Option<&pb::Actor>) -> Result<Actor, Status> {
     let actor = actor.ok_or_else(|| {
-        invalid("actor", "is required: who acts, e.g. {role: \"operator\", id: \"alice\"}")
+        invalid(
+            "actor",
+            "is required: who acts, e.g. {role: \"operator\", id: \"alice\"}",
+        )
     })?;
     let role: ActorRole = parse("actor.role", &actor.role)?;
     Ok(Actor {
@@ -90,12 +99,20 @@ pub fn new_case(req: &pb::StartCaseRequest) -> Result<NewCase, Status> {
         .as_ref()
         .ok_or_else(|| invalid("customer", "is required: {id, display_name}"))?;
     if req.attributes.len() > MAX_ATTRIBUTES {
-        return Err(invalid("attributes", format!("at most {MAX_ATTRIBUTES} entries")));
+        return Err(invalid(
+            "attributes",
+            format!("at most {MAX_ATTRIBUTES} entries"),
+        ));
     }
     let attributes = req
         .attributes
         .iter()
-        .map(|(k, v)| Ok((name("attributes key", k)?, text(&format!("attributes[{k}]"), v)?)))
+        .map(|(k, v)| {
+            Ok((
+                name("attributes key", k)?,
+                text(&format!("attributes[{k}]"), v)?,
+            ))
+        })
         .collect::<Result<BTreeMap<_, _>, Status>>()?;
     Ok(NewCase {
         workflow_type: parse("workflow_type", &req.workflow_type)?,
@@ -158,7 +175,10 @@ pub fn event(event: Option<&PbEvent>) -> Result<Event, Status> {
     })
 }
 
-pub fn duration(field: &str, d: Option<&prost_types::Duration>) -> Result<Option<TimeDelta>, Status> {
+pub fn duration(
+    field: &str,
+    d: Option<&prost_types::Duration>,
+) -> Result<Option<TimeDelta>, Status> {
     let Some(d) = d else { return Ok(None) };
     if d.seconds < 0 || d.nanos < 0 {
         return Err(invalid(field, "must not be negative"));
@@ -196,7 +216,11 @@ pub fn case(view: &CaseView) -> pb::Case {
         }),
         subject: c.subject.clone(),
         owner: c.owner.clone(),
-        attributes: c.attributes.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<HashMap<_, _>>(),
+        attributes: c
+            .attributes
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect::<HashMap<_, _>>(),
         state: c.state.to_string(),
         waiting: c.waiting.as_ref().map(|w| pb::Waiting {
             party: w.party.to_string(),

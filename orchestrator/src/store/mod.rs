@@ -48,10 +48,12 @@ pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(
 }
 
 pub(crate) fn actor(role: String, id: String) -> Result<Actor, StoreError> {
-    let role = role.parse().map_err(|e: aijia_workflows::ParseError| StoreError::Corrupt {
-        what: "actor role",
-        detail: e.to_string(),
-    })?;
+    let role = role
+        .parse()
+        .map_err(|e: aijia_workflows::ParseError| StoreError::Corrupt {
+            what: "actor role",
+            detail: e.to_string(),
+        })?;
     Ok(Actor { role, id })
 }
 
@@ -285,7 +287,11 @@ impl Store {
     }
 
     /// The case and what `request_id` already produced on it, in one read.
-    pub async fn signal_snapshot(&self, case_id: Uuid, request_id: &str) -> Result<SignalSnapshot, StoreError> {
+    pub async fn signal_snapshot(
+        &self,
+        case_id: Uuid,
+        request_id: &str,
+    ) -> Result<SignalSnapshot, StoreError> {
         dispatch!(self, s => s.signal_snapshot(case_id, request_id).await)
     }
 
@@ -305,7 +311,12 @@ impl Store {
     }
 
     /// History events with `seq > after`, oldest first, at most `limit`.
-    pub async fn history(&self, case_id: Uuid, after: i64, limit: u32) -> Result<Vec<HistoryEvent>, StoreError> {
+    pub async fn history(
+        &self,
+        case_id: Uuid,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<HistoryEvent>, StoreError> {
         dispatch!(self, s => s.history(case_id, after, limit).await)
     }
 }

@@ -10,8 +10,8 @@ use sqlx::{ConnectOptions, Row};
 use uuid::Uuid;
 
 use super::{
-    Applied, CaseFilter, Commit, CommitError, HistoryEvent, PendingTimer, SignalSnapshot,
-    Started, StoreError, StoredCase, db,
+    Applied, CaseFilter, Commit, CommitError, HistoryEvent, PendingTimer, SignalSnapshot, Started,
+    StoreError, StoredCase, db,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
@@ -108,7 +108,12 @@ impl PgStore {
             Ok(row) => Ok(row.get::<i64, _>("created") == 1),
             // ON CONFLICT DO NOTHING covers most races; a racing insert that commits between
             // our check and our write still surfaces as a violation.
-            Err(e) if matches!(violated(&e).as_deref(), Some(CASE_OPEN_KEY | CASE_START_REQUEST)) => {
+            Err(e)
+                if matches!(
+                    violated(&e).as_deref(),
+                    Some(CASE_OPEN_KEY | CASE_START_REQUEST)
+                ) =>
+            {
                 Ok(false)
             }
             Err(e) => Err(db("creating a case")(e)),
@@ -332,7 +337,7 @@ impl PgStore {
                     actor: super::actor(row.get("actor_role"), row.get("actor_id"))?,
                     request_id: row.get("request_id"),
                     at: row.get("at"),
-                    case_after: json(&row, "case_after")?,
+                    case_after: json(row, "case_after")?,
                     effects: json(row, "effects")?,
                 })
             })
@@ -359,7 +364,10 @@ fn children(c: &Commit) -> Children {
     )
 }
 
-fn json<T: serde::de::DeserializeOwned>(row: &PgRow, column: &'static str) -> Result<T, StoreError> {
+fn json<T: serde::de::DeserializeOwned>(
+    row: &PgRow,
+    column: &'static str,
+) -> Result<T, StoreError> {
     row.try_get::<Json<T>, _>(column)
         .map(|j| j.0)
         .map_err(|e| StoreError::Corrupt {

@@ -14,8 +14,8 @@ use sqlx::{Row, Sqlite, Transaction};
 use uuid::Uuid;
 
 use super::{
-    Applied, CaseFilter, Commit, CommitError, HistoryEvent, PendingTimer, SignalSnapshot,
-    Started, StoreError, StoredCase, db, decode_json, encode_json,
+    Applied, CaseFilter, Commit, CommitError, HistoryEvent, PendingTimer, SignalSnapshot, Started,
+    StoreError, StoredCase, db, decode_json, encode_json,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");

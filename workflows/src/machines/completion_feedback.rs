@@ -1,0 +1,135 @@
+//! Completion feedback: once the service is done, ask the customer how it went and write
+//! their answer back to the business system; staff then complete the case.
+//!
+//! | state | event | goes to | also |
+//! | --- | --- | --- | --- |
+//! | waiting_for_customer | customer_replied | received | customer_reply evidence, writeback_completion_feedback |
+//! | received | complete | completed | completion evidence |
+//!
+//! Wait-for parties: customer only.
+
+use serde_json::json;
+use statig::prelude::*;
+
+use crate::effect::activity;
+use crate::event::Event;
+use crate::model::{Case, CaseState, Party};
+
+use super::step::Step;
+use super::{Profile, common};
+
+pub(super) const PROFILE: Profile = Profile {
+    parties: &[Party::Customer],
+    initial: || CompletionFeedback::initial().case_state(),
+    checklist: |_| Vec::new(),
+    what,
+    received: "complete the case: the customer's feedback is written back",
+    handle,
+};
+
+fn what(case: &Case, _state: CaseState) -> String {
+    format!("give feedback on {}", case.subject)
+}
+
+fn handle(step: &mut Step<'_>, event: &Event) {
+    let Some(state) = State::of(step.state()) else {
+        step.not_accepted::<()>();
+        return;
+    };
+    let mut machine = CompletionFeedback.uninitialized_state_machine();
+    *machine.state_mut() = state;
+    machine
+        .init_with_context(step)
+        .handle_with_context(event, step);
+}
+
+pub(super) struct CompletionFeedback;
+
+#[state_machine(
+    initial = "State::waiting_for_customer()",
+    context_identifier = "step",
+    after_transition = "Self::after_transition",
+    visibility = "pub(super)"
+)]
+impl CompletionFeedback {
+    #[state(superstate = "open")]
+    fn waiting_for_customer(step: &mut Step<'_>, event: &Event) -> Outcome<State> {
+        match event {
+            Event::CustomerReplied { text } => {
+                common::keep_reply(step, text);
+                step.enqueue(
+                    activity::WRITEBACK_COMPLETION_FEEDBACK,
+                    json!({ "text": text }),
+                );
+                Transition(State::received())
+            }
+            _ => Super,
+        }
+    }
+
+    #[state(superstate = "open")]
+    fn waiting_for_review() -> Outcome<State> {
+        Super
+    }
+
+    #[state(superstate = "open")]
+    fn received(step: &mut Step<'_>, event: &Event) -> Outcome<State> {
+        match event {
+            Event::Complete { note } => {
+                common::complete(step, note);
+                Transition(State::completed())
+            }
+            _ => Super,
+        }
+    }
+
+    #[state(superstate = "closed")]
+    fn completed() -> Outcome<State> {
+        Super
+    }
+
+    #[state(superstate = "closed")]
+    fn cancelled() -> Outcome<State> {
+        Super
+    }
+
+    #[superstate]
+    fn open(step: &mut Step<'_>, event: &Event) -> Outcome<State> {
+        let outcome = common::open(step, event);
+        common::into_state(step, outcome, State::of)
+    }
+
+    #[superstate]
+    fn closed(step: &mut Step<'_>) -> Outcome<State> {
+        step.not_accepted()
+    }
+}
+
+impl CompletionFeedback {
+    fn after_transition(&mut self, source: &State, target: &State, step: &mut Step<'_>) {
+        step.entered(Some(source.case_state()), target.case_state());
+    }
+}
+
+impl State {
+    fn of(state: CaseState) -> Option<State> {
+        match state {
+            CaseState::WaitingForCustomer => Some(State::waiting_for_customer()),
+            CaseState::WaitingForReview => Some(State::waiting_for_review()),
+            CaseState::Received => Some(State::received()),
+            CaseState::Completed => Some(State::completed()),
+            CaseState::Cancelled => Some(State::cancelled()),
+            CaseState::WaitingForExecutor | CaseState::WaitingForPartner => None,
+        }
+    }
+
+    fn case_state(&self) -> CaseState {
+        match self {
+            State::WaitingForCustomer {} => CaseState::WaitingForCustomer,
+            State::WaitingForReview {} => CaseState::WaitingForReview,
+            State::Received {} => CaseState::Received,
+            State::Completed {} => CaseState::Completed,
+            State::Cancelled {} => CaseState::Cancelled,
+        }
+    }
+}

@@ -1,0 +1,200 @@
+//! Material collection: the customer sends the documents a checklist asks for; once every item
+//! is in, the case is received and the customer is told so; staff then complete it.
+//!
+//! | state | event | goes to | also |
+//! | --- | --- | --- | --- |
+//! | waiting_for_customer | material_provided / material_received, items left | (stays) | ticks items off |
+//! | waiting_for_customer | material_provided / material_received, last items | received | confirm_material_received |
+//! | waiting_for_executor | executor_done | received | |
+//! | received | material_received | (stays) | material_confirmed evidence |
+//! | received | complete | completed | completion evidence |
+//!
+//! Wait-for parties: customer, executor. The checklist comes from the `materials` attribute
+//! (comma-separated); without it the customer may send anything and the first items complete it.
+
+use serde_json::json;
+use statig::prelude::*;
+
+use crate::effect::{activity, evidence};
+use crate::event::Event;
+use crate::model::{Case, CaseState, ChecklistItem, Party};
+
+use super::step::Step;
+use super::{Profile, common, text};
+
+pub(super) const PROFILE: Profile = Profile {
+    parties: &[Party::Customer, Party::Executor],
+    initial: || MaterialCollection::initial().case_state(),
+    checklist,
+    what,
+    received: "check the received materials and complete the case",
+    handle,
+};
+
+fn checklist(case: &Case) -> Vec<ChecklistItem> {
+    let materials = case.attributes.get("materials").map_or("", String::as_str);
+    text::checklist(text::names(materials.split(',')))
+}
+
+fn what(case: &Case, state: CaseState) -> String {
+    match state {
+        CaseState::WaitingForCustomer => format!("send the materials for {}", case.subject),
+        _ => format!("check the materials for {}", case.subject),
+    }
+}
+
+fn handle(step: &mut Step<'_>, event: &Event) {
+    let Some(state) = State::of(step.state()) else {
+        step.not_accepted::<()>();
+        return;
+    };
+    let mut machine = MaterialCollection.uninitialized_state_machine();
+    *machine.state_mut() = state;
+    machine
+        .init_with_context(step)
+        .handle_with_context(event, step);
+}
+
+pub(super) struct MaterialCollection;
+
+#[state_machine(
+    initial = "State::waiting_for_customer()",
+    context_identifier = "step",
+    after_transition = "Self::after_transition",
+    visibility = "pub(super)"
+)]
+impl MaterialCollection {
+    #[state(superstate = "open")]
+    fn waiting_for_customer(step: &mut Step<'_>, event: &Event) -> Outcome<State> {
+        match event {
+            Event::MaterialProvided { items, .. } | Event::MaterialReceived { items } => {
+                tick_off(step, items)
+            }
+            _ => Super,
+        }
+    }
+
+    #[state(superstate = "open")]
+    fn waiting_for_executor(event: &Event) -> Outcome<State> {
+        match event {
+            Event::ExecutorDone { .. } => Transition(State::received()),
+            _ => Super,
+        }
+    }
+
+    #[state(superstate = "open")]
+    fn waiting_for_review() -> Outcome<State> {
+        Super
+    }
+
+    #[state(superstate = "open")]
+    fn received(step: &mut Step<'_>, event: &Event) -> Outcome<State> {
+        match event {
+            Event::MaterialReceived { items } => {
+                let items = text::names(items.iter().map(String::as_str));
+                if items.is_empty() {
+                    return step.invalid("name at least one item");
+                }
+                step.evidence(evidence::MATERIAL_CONFIRMED, items.join(", "));
+                Handled
+            }
+            Event::Complete { note } => {
+                common::complete(step, note);
+                Transition(State::completed())
+            }
+            _ => Super,
+        }
+    }
+
+    #[state(superstate = "closed")]
+    fn completed() -> Outcome<State> {
+        Super
+    }
+
+    #[state(superstate = "closed")]
+    fn cancelled() -> Outcome<State> {
+        Super
+    }
+
+    #[superstate]
+    fn open(step: &mut Step<'_>, event: &Event) -> Outcome<State> {
+        let outcome = common::open(step, event);
+        common::into_state(step, outcome, State::of)
+    }
+
+    #[superstate]
+    fn closed(step: &mut Step<'_>) -> Outcome<State> {
+        step.not_accepted()
+    }
+}
+
+impl MaterialCollection {
+    fn after_transition(&mut self, source: &State, target: &State, step: &mut Step<'_>) {
+        step.entered(Some(source.case_state()), target.case_state());
+    }
+}
+
+impl State {
+    fn of(state: CaseState) -> Option<State> {
+        match state {
+            CaseState::WaitingForCustomer => Some(State::waiting_for_customer()),
+            CaseState::WaitingForExecutor => Some(State::waiting_for_executor()),
+            CaseState::WaitingForReview => Some(State::waiting_for_review()),
+            CaseState::Received => Some(State::received()),
+            CaseState::Completed => Some(State::completed()),
+            CaseState::Cancelled => Some(State::cancelled()),
+            CaseState::WaitingForPartner => None,
+        }
+    }
+
+    fn case_state(&self) -> CaseState {
+        match self {
+            State::WaitingForCustomer {} => CaseState::WaitingForCustomer,
+            State::WaitingForExecutor {} => CaseState::WaitingForExecutor,
+            State::WaitingForReview {} => CaseState::WaitingForReview,
+            State::Received {} => CaseState::Received,
+            State::Completed {} => CaseState::Completed,
+            State::Cancelled {} => CaseState::Cancelled,
+        }
+    }
+}
+
+/// Tick the named items off the checklist (an open checklist takes them as they come); with
+/// nothing missing any more the case is received and the customer gets a confirmation.
+fn tick_off(step: &mut Step<'_>, items: &[String]) -> Outcome<State> {
+    let items = text::names(items.iter().map(String::as_str));
+    if items.is_empty() {
+        return step.invalid("name at least one item");
+    }
+    let mut checklist = step.checklist().to_vec();
+    if checklist.is_empty() {
+        checklist = items
+            .into_iter()
+            .map(|name| ChecklistItem { name, done: true })
+            .collect();
+    } else if let Some(unknown) = items
+        .iter()
+        .find(|i| !checklist.iter().any(|c| &c.name == *i))
+    {
+        let message = format!(
+            "\"{unknown}\" is not on the checklist: {}",
+            text::joined(&checklist)
+        );
+        return step.invalid(message);
+    } else {
+        for item in checklist.iter_mut().filter(|c| items.contains(&c.name)) {
+            item.done = true;
+        }
+    }
+    if checklist.iter().all(|item| item.done) {
+        let names: Vec<&str> = checklist.iter().map(|i| i.name.as_str()).collect();
+        step.enqueue(
+            activity::CONFIRM_MATERIAL_RECEIVED,
+            json!({ "items": names }),
+        );
+        Transition(State::received())
+    } else {
+        step.update_checklist(checklist);
+        Handled
+    }
+}

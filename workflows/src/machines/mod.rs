@@ -1,0 +1,101 @@
+//! One statig state machine per workflow type, and the two entry points the engine calls.
+//!
+//! Each machine is rebuilt for every event: statig is handed the stored state, initialised
+//! (which runs entry actions only; the machines have none, so re-initialising is free of
+//! effects), and given the one event. Handlers write into a `Step` context; the
+//! `after_transition` hook does the bookkeeping every state change shares. Nothing here reads
+//! a clock: time is the `now` the engine passes in.
+//!
+//! - `common`: the rules of every non-terminal state (cancel, review, wait for, reassign).
+//! - `step`: the context handlers write into, and what every transition does.
+//! - `text`: what a case tells people it waits for and what comes next.
+//! - one file per workflow type with its own transition table.
+
+mod appointment_confirmation;
+mod common;
+mod completion_feedback;
+mod material_collection;
+mod partner_cooperation_request;
+mod progress_inquiry;
+mod step;
+mod text;
+
+use chrono::{DateTime, Utc};
+
+use crate::event::Event;
+use crate::model::WorkflowType;
+use crate::model::{Case, CaseState, ChecklistItem, Customer, IdentityStatus, NewCase, Party};
+use crate::policy::TimerPolicy;
+use crate::{Decision, Refusal};
+
+use step::Step;
+
+/// What sets one workflow type apart, besides its machine's transition table.
+pub(super) struct Profile {
+    /// The parties a case of this type may be parked on with `wait_for`.
+    parties: &'static [Party],
+    /// The state its machine starts in.
+    initial: fn() -> CaseState,
+    /// What the case waits for first, if the type keeps a checklist.
+    checklist: fn(&Case) -> Vec<ChecklistItem>,
+    /// What a waiting state waits for when neither an event nor a checklist says.
+    what: fn(&Case, CaseState) -> String,
+    /// The next step while the case is `received`.
+    received: &'static str,
+    /// Run the type's machine from the case's state on one event.
+    handle: fn(&mut Step<'_>, &Event),
+}
+
+fn profile(workflow_type: WorkflowType) -> &'static Profile {
+    match workflow_type {
+        WorkflowType::MaterialCollection => &material_collection::PROFILE,
+        WorkflowType::ProgressInquiry => &progress_inquiry::PROFILE,
+        WorkflowType::AppointmentConfirmation => &appointment_confirmation::PROFILE,
+        WorkflowType::PartnerCooperationRequest => &partner_cooperation_request::PROFILE,
+        WorkflowType::CompletionFeedback => &completion_feedback::PROFILE,
+    }
+}
+
+/// Open a case: its first state, what it waits for, and that state's timers.
+pub fn start(new: &NewCase, now: DateTime<Utc>, policy: &TimerPolicy) -> Decision {
+    let profile = profile(new.workflow_type);
+    let initial = (profile.initial)();
+    let case = Case {
+        workflow_type: new.workflow_type,
+        business_key: new.business_key.clone(),
+        customer: Customer {
+            id: new.customer_id.clone(),
+            display_name: new.customer_display_name.clone(),
+            identity: IdentityStatus::Unknown,
+        },
+        subject: new.subject.clone(),
+        owner: new.owner.clone(),
+        attributes: new.attributes.clone(),
+        state: initial,
+        waiting: None,
+        next_step: String::new(),
+        review_needed: false,
+        resume_state: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let mut step = Step::new(case, profile, "started", now, policy);
+    let checklist = (profile.checklist)(&step.case);
+    step.wait(None, checklist);
+    step.entered(None, initial);
+    step.decision()
+}
+
+/// Apply one event to a case. A refused event changes nothing: the case passed in is the
+/// case that stands.
+pub fn decide(
+    case: &Case,
+    event: &Event,
+    now: DateTime<Utc>,
+    policy: &TimerPolicy,
+) -> Result<Decision, Refusal> {
+    let profile = profile(case.workflow_type);
+    let mut step = Step::new(case.clone(), profile, event.kind(), now, policy);
+    (profile.handle)(&mut step, event);
+    step.finish()
+}

@@ -1,0 +1,162 @@
+//! Progress inquiry: the customer asks how their matter is going; the case waits for whoever
+//! can tell (the executor, or a partner), and their answer goes to the customer as a progress
+//! reminder.
+//!
+//! | state | event | goes to | also |
+//! | --- | --- | --- | --- |
+//! | waiting_for_executor | executor_done | received | send_progress_reminder |
+//! | waiting_for_partner | partner_done | received | send_progress_reminder |
+//! | waiting_for_customer | customer_replied | waiting_for_executor | customer_reply evidence |
+//! | received | complete | completed | completion evidence |
+//!
+//! Wait-for parties: executor, customer, partner.
+
+use serde_json::json;
+use statig::prelude::*;
+
+use crate::effect::activity;
+use crate::event::Event;
+use crate::model::{Case, CaseState, Party};
+
+use super::step::Step;
+use super::{Profile, common};
+
+pub(super) const PROFILE: Profile = Profile {
+    parties: &[Party::Executor, Party::Customer, Party::Partner],
+    initial: || ProgressInquiry::initial().case_state(),
+    checklist: |_| Vec::new(),
+    what,
+    received: "complete the case once the customer has the progress",
+    handle,
+};
+
+fn what(case: &Case, state: CaseState) -> String {
+    match state {
+        CaseState::WaitingForCustomer => format!("answer the question about {}", case.subject),
+        _ => format!("report progress on {}", case.subject),
+    }
+}
+
+fn handle(step: &mut Step<'_>, event: &Event) {
+    let Some(state) = State::of(step.state()) else {
+        step.not_accepted::<()>();
+        return;
+    };
+    let mut machine = ProgressInquiry.uninitialized_state_machine();
+    *machine.state_mut() = state;
+    machine
+        .init_with_context(step)
+        .handle_with_context(event, step);
+}
+
+pub(super) struct ProgressInquiry;
+
+#[state_machine(
+    initial = "State::waiting_for_executor()",
+    context_identifier = "step",
+    after_transition = "Self::after_transition",
+    visibility = "pub(super)"
+)]
+impl ProgressInquiry {
+    #[state(superstate = "open")]
+    fn waiting_for_executor(step: &mut Step<'_>, event: &Event) -> Outcome<State> {
+        match event {
+            Event::ExecutorDone { note } => report(step, note),
+            _ => Super,
+        }
+    }
+
+    #[state(superstate = "open")]
+    fn waiting_for_partner(step: &mut Step<'_>, event: &Event) -> Outcome<State> {
+        match event {
+            Event::PartnerDone { note } => report(step, note),
+            _ => Super,
+        }
+    }
+
+    #[state(superstate = "open")]
+    fn waiting_for_customer(step: &mut Step<'_>, event: &Event) -> Outcome<State> {
+        match event {
+            Event::CustomerReplied { text } => {
+                common::keep_reply(step, text);
+                Transition(State::waiting_for_executor())
+            }
+            _ => Super,
+        }
+    }
+
+    #[state(superstate = "open")]
+    fn waiting_for_review() -> Outcome<State> {
+        Super
+    }
+
+    #[state(superstate = "open")]
+    fn received(step: &mut Step<'_>, event: &Event) -> Outcome<State> {
+        match event {
+            Event::Complete { note } => {
+                common::complete(step, note);
+                Transition(State::completed())
+            }
+            _ => Super,
+        }
+    }
+
+    #[state(superstate = "closed")]
+    fn completed() -> Outcome<State> {
+        Super
+    }
+
+    #[state(superstate = "closed")]
+    fn cancelled() -> Outcome<State> {
+        Super
+    }
+
+    #[superstate]
+    fn open(step: &mut Step<'_>, event: &Event) -> Outcome<State> {
+        let outcome = common::open(step, event);
+        common::into_state(step, outcome, State::of)
+    }
+
+    #[superstate]
+    fn closed(step: &mut Step<'_>) -> Outcome<State> {
+        step.not_accepted()
+    }
+}
+
+impl ProgressInquiry {
+    fn after_transition(&mut self, source: &State, target: &State, step: &mut Step<'_>) {
+        step.entered(Some(source.case_state()), target.case_state());
+    }
+}
+
+impl State {
+    fn of(state: CaseState) -> Option<State> {
+        Some(match state {
+            CaseState::WaitingForCustomer => State::waiting_for_customer(),
+            CaseState::WaitingForExecutor => State::waiting_for_executor(),
+            CaseState::WaitingForReview => State::waiting_for_review(),
+            CaseState::WaitingForPartner => State::waiting_for_partner(),
+            CaseState::Received => State::received(),
+            CaseState::Completed => State::completed(),
+            CaseState::Cancelled => State::cancelled(),
+        })
+    }
+
+    fn case_state(&self) -> CaseState {
+        match self {
+            State::WaitingForCustomer {} => CaseState::WaitingForCustomer,
+            State::WaitingForExecutor {} => CaseState::WaitingForExecutor,
+            State::WaitingForReview {} => CaseState::WaitingForReview,
+            State::WaitingForPartner {} => CaseState::WaitingForPartner,
+            State::Received {} => CaseState::Received,
+            State::Completed {} => CaseState::Completed,
+            State::Cancelled {} => CaseState::Cancelled,
+        }
+    }
+}
+
+/// Whoever was asked has answered: the answer goes to the customer.
+fn report(step: &mut Step<'_>, note: &str) -> Outcome<State> {
+    step.enqueue(activity::SEND_PROGRESS_REMINDER, json!({ "note": note }));
+    Transition(State::received())
+}

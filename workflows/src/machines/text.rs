@@ -1,0 +1,58 @@
+//! The words a case shows people: what a waiting state waits for and what comes next. Kept
+//! in one place so every workflow type phrases the same things the same way.
+
+use crate::model::{Case, CaseState, ChecklistItem, Party};
+
+use super::Profile;
+
+/// Clean a list of names as people type them: trimmed, blanks and repeats dropped, order kept.
+pub(super) fn names<'s>(raw: impl IntoIterator<Item = &'s str>) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for name in raw.into_iter().map(str::trim).filter(|n| !n.is_empty()) {
+        if !names.iter().any(|n| n == name) {
+            names.push(name.to_owned());
+        }
+    }
+    names
+}
+
+pub(super) fn checklist(names: Vec<String>) -> Vec<ChecklistItem> {
+    names
+        .into_iter()
+        .map(|name| ChecklistItem { name, done: false })
+        .collect()
+}
+
+pub(super) fn joined(checklist: &[ChecklistItem]) -> String {
+    let names: Vec<&str> = checklist.iter().map(|i| i.name.as_str()).collect();
+    names.join(", ")
+}
+
+/// "send: ID card, contract" for the items still missing; `None` when nothing is missing.
+pub(super) fn missing(checklist: &[ChecklistItem]) -> Option<String> {
+    let missing: Vec<&str> = checklist
+        .iter()
+        .filter(|i| !i.done)
+        .map(|i| i.name.as_str())
+        .collect();
+    (!missing.is_empty()).then(|| format!("send: {}", missing.join(", ")))
+}
+
+fn party(party: Party) -> &'static str {
+    match party {
+        Party::Customer => "the customer",
+        Party::Executor => "the executor",
+        Party::Review => "a reviewer",
+        Party::Partner => "the partner",
+    }
+}
+
+/// Derived from the state and what it waits for; `entered` keeps `waiting` set in exactly
+/// the waiting states, so the last arm only ever sees `completed` and `cancelled`.
+pub(super) fn next_step(case: &Case, profile: &Profile) -> String {
+    match (&case.waiting, case.state) {
+        (Some(waiting), _) => format!("wait for {} to {}", party(waiting.party), waiting.what),
+        (None, CaseState::Received) => profile.received.to_owned(),
+        (None, state) => format!("nothing: the case is {state}"),
+    }
+}

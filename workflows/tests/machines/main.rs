@@ -1,0 +1,11 @@
+//! The behaviour of the workflow state machines, through the crate's public API only.
+
+mod appointment_confirmation;
+mod common_rules;
+mod completion_feedback;
+mod material_collection;
+mod partner_cooperation_request;
+mod progress_inquiry;
+mod properties;
+mod refusals;
+mod support;

@@ -1,0 +1,259 @@
+//! Random event sequences, valid and not, from every workflow type's start: the case never
+//! reaches an impossible shape, timers always belong to the state the case is in, refusals
+//! name the current state, and replaying what was accepted reproduces every stored step.
+
+use std::collections::BTreeSet;
+
+use aijia_workflows::{
+    Case, CaseState, Effect, Event, Mismatch, Party, Recorded, Refusal, ReplayOutcome, TimerKey,
+    TimerPolicy, WorkflowType, decide, replay, start,
+};
+use chrono::{DateTime, Duration, Utc};
+use proptest::prelude::*;
+use proptest::sample::select;
+
+use crate::support::{at, new_case, t0};
+
+fn text() -> impl Strategy<Value = String> {
+    select(vec!["", "  ", "ok", "ID card", "很好"]).prop_map(str::to_owned)
+}
+
+fn items() -> impl Strategy<Value = Vec<String>> {
+    prop::collection::vec(select(vec!["ID card", "contract", "passport", " "]), 0..3)
+        .prop_map(|v| v.into_iter().map(str::to_owned).collect())
+}
+
+fn event() -> impl Strategy<Value = Event> {
+    prop_oneof![
+        select(WorkflowType::ALL).prop_map(|t| Event::Started(new_case(t, &[]))),
+        text().prop_map(|text| Event::CustomerReplied { text }),
+        (items(), text()).prop_map(|(items, note)| Event::MaterialProvided { items, note }),
+        text().prop_map(|note| Event::ExecutorDone { note }),
+        text().prop_map(|note| Event::PartnerDone { note }),
+        text().prop_map(|what| Event::PartnerWaitsForCustomer { what }),
+        items().prop_map(|items| Event::MaterialReceived { items }),
+        text().prop_map(|reason| Event::RequestReview { reason }),
+        (any::<bool>(), text())
+            .prop_map(|(approved, note)| Event::ReviewDecided { approved, note }),
+        (select(Party::ALL), text(), items()).prop_map(|(party, what, checklist)| Event::WaitFor {
+            party,
+            what,
+            checklist
+        }),
+        text().prop_map(|note| Event::Complete { note }),
+        text().prop_map(|owner| Event::ReassignOwner { owner }),
+        text().prop_map(|reason| Event::Cancel { reason }),
+    ]
+}
+
+fn attributes() -> impl Strategy<Value = Vec<(&'static str, &'static str)>> {
+    select(vec![
+        vec![],
+        vec![("materials", "ID card, contract")],
+        vec![("slot", "Tue 10:00")],
+    ])
+}
+
+fn assert_shape(case: &Case) -> Result<(), TestCaseError> {
+    match (&case.waiting, case.state.waiting_for()) {
+        (Some(waiting), Some(party)) => {
+            prop_assert_eq!(waiting.party, party);
+            prop_assert!(waiting.since <= case.updated_at);
+            prop_assert!(!waiting.what.trim().is_empty());
+        }
+        (None, None) => {}
+        (waiting, _) => prop_assert!(false, "{} with waiting {:?}", case.state, waiting),
+    }
+    let in_review = case.state == CaseState::WaitingForReview;
+    prop_assert_eq!(case.review_needed, in_review);
+    prop_assert_eq!(case.resume_state.is_some(), in_review);
+    if let Some(resume) = case.resume_state {
+        prop_assert!(!resume.is_terminal() && resume != CaseState::WaitingForReview);
+    }
+    prop_assert!(!case.next_step.is_empty());
+    prop_assert!(!case.owner.trim().is_empty());
+    Ok(())
+}
+
+/// Apply timer effects to the set of open timers, as the engine's timer table would.
+fn apply_timers(open: &mut BTreeSet<TimerKey>, effects: &[Effect]) {
+    for effect in effects {
+        match effect {
+            Effect::StartTimer { key, .. } => {
+                open.insert(*key);
+            }
+            Effect::CancelTimer { key } => {
+                open.remove(key);
+            }
+            _ => {}
+        }
+    }
+}
+
+fn expected_timers(case: &Case, policy: &TimerPolicy) -> BTreeSet<TimerKey> {
+    policy
+        .timers_for(case.workflow_type, case.state)
+        .into_iter()
+        .filter(|_| case.state.waiting_for().is_some())
+        .map(|(kind, _)| TimerKey {
+            state: case.state,
+            kind,
+        })
+        .collect()
+}
+
+struct Stored {
+    event: Event,
+    at: DateTime<Utc>,
+    case_after: Case,
+}
+
+fn recorded(history: &[Stored]) -> Vec<Recorded<'_>> {
+    history
+        .iter()
+        .zip(1..)
+        .map(|(s, seq)| Recorded {
+            seq,
+            event: &s.event,
+            at: s.at,
+            case_after: &s.case_after,
+        })
+        .collect()
+}
+
+proptest! {
+    #[test]
+    fn random_events_keep_cases_possible_and_replay_to_the_stored_case(
+        workflow_type in select(WorkflowType::ALL),
+        attributes in attributes(),
+        steps in prop::collection::vec((event(), 0i64..600), 0..40),
+    ) {
+        let policy = TimerPolicy::default();
+        let new = new_case(workflow_type, &attributes);
+        let opened = start(&new, t0(), &policy);
+        assert_shape(&opened.case)?;
+        let mut timers = BTreeSet::new();
+        apply_timers(&mut timers, &opened.effects);
+        prop_assert_eq!(&timers, &expected_timers(&opened.case, &policy));
+        let mut history = vec![Stored { event: Event::Started(new), at: t0(), case_after: opened.case.clone() }];
+        let mut case = opened.case;
+        let mut now = t0();
+        for (event, minutes) in steps {
+            now += Duration::minutes(minutes);
+            match decide(&case, &event, now, &policy) {
+                Ok(decision) => {
+                    prop_assert!(!case.state.is_terminal(), "{} accepted {}", case.state, event.kind());
+                    prop_assert!(!matches!(event, Event::Started(_)));
+                    let next = decision.case;
+                    assert_shape(&next)?;
+                    prop_assert_eq!(next.updated_at, now);
+                    prop_assert_eq!(next.created_at, t0());
+                    let moved = next.state != case.state || matches!(event, Event::WaitFor { .. });
+                    let timer_effects = decision.effects.iter().filter(|e| {
+                        matches!(e, Effect::StartTimer { .. } | Effect::CancelTimer { .. })
+                    });
+                    if !moved {
+                        prop_assert_eq!(timer_effects.count(), 0);
+                        prop_assert_eq!(
+                            next.waiting.as_ref().map(|w| w.since),
+                            case.waiting.as_ref().map(|w| w.since)
+                        );
+                    } else if let Some(waiting) = &next.waiting {
+                        prop_assert_eq!(waiting.since, now);
+                    }
+                    apply_timers(&mut timers, &decision.effects);
+                    prop_assert_eq!(&timers, &expected_timers(&next, &policy));
+                    history.push(Stored { event, at: now, case_after: next.clone() });
+                    case = next;
+                }
+                Err(Refusal::NotAccepted { workflow_type: t, state, event: kind }) => {
+                    prop_assert_eq!((t, state, kind), (case.workflow_type, case.state, event.kind()));
+                }
+                Err(Refusal::Invalid(message)) => {
+                    prop_assert!(!case.state.is_terminal(), "terminal states only refuse as not accepted");
+                    prop_assert!(!message.is_empty());
+                }
+            }
+        }
+        let events = history.len() as u64;
+        prop_assert_eq!(replay(&recorded(&history), &case), ReplayOutcome::Match { events });
+    }
+}
+
+fn sample_history() -> Vec<Stored> {
+    let policy = TimerPolicy::default();
+    let new = new_case(
+        WorkflowType::MaterialCollection,
+        &[("materials", "ID card, contract")],
+    );
+    let mut case = start(&new, t0(), &policy).case;
+    let mut history = vec![Stored {
+        event: Event::Started(new),
+        at: t0(),
+        case_after: case.clone(),
+    }];
+    let events = [
+        Event::MaterialProvided {
+            items: vec!["ID card".into()],
+            note: String::new(),
+        },
+        Event::ReassignOwner {
+            owner: "agent-2".into(),
+        },
+        Event::MaterialProvided {
+            items: vec!["contract".into()],
+            note: String::new(),
+        },
+        Event::Complete {
+            note: "filed".into(),
+        },
+    ];
+    for (minutes, event) in (1..).zip(events) {
+        case = decide(&case, &event, at(minutes), &policy)
+            .expect("accepted")
+            .case;
+        history.push(Stored {
+            event,
+            at: at(minutes),
+            case_after: case.clone(),
+        });
+    }
+    history
+}
+
+#[test]
+fn replay_of_an_untouched_history_matches() {
+    let history = sample_history();
+    let stored = history.last().expect("has events").case_after.clone();
+    assert_eq!(
+        replay(&recorded(&history), &stored),
+        ReplayOutcome::Match { events: 5 }
+    );
+}
+
+#[test]
+fn tampering_with_a_stored_step_is_a_mismatch_at_that_seq_naming_the_field() {
+    let mut history = sample_history();
+    history[2].case_after.owner = "mallory".into();
+    let stored = history.last().expect("has events").case_after.clone();
+    assert_eq!(
+        replay(&recorded(&history), &stored),
+        ReplayOutcome::Mismatch(Mismatch {
+            seq: Some(3),
+            field: "owner".into(),
+            stored: "\"mallory\"".into(),
+            replayed: "\"agent-2\"".into(),
+        })
+    );
+}
+
+#[test]
+fn tampering_with_the_final_case_is_a_mismatch_without_a_seq() {
+    let history = sample_history();
+    let mut stored = history.last().expect("has events").case_after.clone();
+    stored.state = CaseState::Cancelled;
+    let ReplayOutcome::Mismatch(mismatch) = replay(&recorded(&history), &stored) else {
+        panic!("a tampered final case must not match");
+    };
+    assert_eq!((mismatch.seq, mismatch.field.as_str()), (None, "state"));
+}

@@ -3,7 +3,14 @@
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out = std::path::PathBuf::from(std::env::var("OUT_DIR")?);
-    let files = ["aijia/v1/case.proto"];
+    let files = [
+        "aijia/v1/case.proto",
+        "aijia/v1/schedule.proto",
+        "aijia/v1/worker.proto",
+        "aijia/v1/review.proto",
+        "aijia/v1/automation.proto",
+        "aijia/v1/identity.proto",
+    ];
     let mut config = tonic_prost_build::Config::new();
     config.protoc_executable(protoc_bin_vendored::protoc_bin_path()?);
     tonic_prost_build::configure()

@@ -55,10 +55,7 @@ async fn main() -> anyhow::Result<()> {
 
 async fn run(url: &str, seconds: u64, levels: &[usize]) -> anyhow::Result<()> {
     let running = server::start(
-        &ServerConfig {
-            listen: "127.0.0.1:0".parse()?,
-            database_url: url.to_owned(),
-        },
+        &ServerConfig::new("127.0.0.1:0".parse()?, url.to_owned()),
         Arc::new(SystemClock),
     )
     .await?;

@@ -4,6 +4,7 @@
 //! - [`engine`]: applies events to cases, one atomic commit per transition.
 //! - [`grpc`]: the `aijia.v1` services, request validation and status mapping.
 //! - [`server`]: start and stop a server; [`clock`]: the one source of time.
+//! - [`worker`]: in-process activity workers, long polls and their wake-ups, lease expiry.
 //! - [`cli`]: the `aijia` command line (server commands and the operator client).
 
 pub mod cli;
@@ -11,6 +12,8 @@ pub mod clock;
 pub mod engine;
 pub mod grpc;
 pub mod ids;
+pub mod scheduler;
 pub mod server;
 pub mod store;
 pub mod telemetry;
+pub mod worker;

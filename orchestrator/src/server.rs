@@ -4,23 +4,49 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use aijia_proto::v1::automation_service_server::AutomationServiceServer;
 use aijia_proto::v1::case_service_server::CaseServiceServer;
+use aijia_proto::v1::identity_service_server::IdentityServiceServer;
+use aijia_proto::v1::review_service_server::ReviewServiceServer;
+use aijia_proto::v1::schedule_service_server::ScheduleServiceServer;
+use aijia_proto::v1::task_service_server::TaskServiceServer;
+use aijia_proto::v1::worker_service_server::WorkerServiceServer;
 use aijia_workflows::TimerPolicy;
 use anyhow::Context;
 use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 use tracing::info;
 
 use crate::clock::Clock;
-use crate::engine::Engine;
-use crate::grpc::CaseApi;
+use crate::engine::{Engine, RailsConfig};
+use crate::grpc::{AutomationApi, CaseApi, IdentityApi, ReviewApi, ScheduleApi, TaskApi, WorkerApi};
+use crate::scheduler::{self, SchedulerConfig};
 use crate::store::Store;
+use crate::worker::{self, WorkerConfig};
 
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     pub listen: SocketAddr,
     pub database_url: String,
+    pub scheduler: SchedulerConfig,
+    /// In-process activity workers and task housekeeping.
+    pub workers: WorkerConfig,
+    /// Safety rails: what opening an action type to `auto` needs.
+    pub rails: RailsConfig,
+}
+
+impl ServerConfig {
+    /// A server on `listen` over `database_url` with default settings for everything else.
+    pub fn new(listen: SocketAddr, database_url: impl Into<String>) -> Self {
+        ServerConfig {
+            listen,
+            database_url: database_url.into(),
+            scheduler: SchedulerConfig::default(),
+            workers: WorkerConfig::default(),
+            rails: RailsConfig::default(),
+        }
+    }
 }
 
 /// A server running in this process.
@@ -31,18 +57,24 @@ pub struct RunningServer {
     pub backend: &'static str,
     shutdown: CancellationToken,
     task: JoinHandle<anyhow::Result<()>>,
+    /// Background loops (timers, schedules): they stop with `shutdown`.
+    background: JoinSet<()>,
 }
 
 impl RunningServer {
     /// Stops accepting calls, waits for in-flight ones, and returns how serving ended.
     pub async fn stop(self) -> anyhow::Result<()> {
         self.shutdown.cancel();
-        self.task.await.context("server task panicked")?
+        self.wait().await
     }
 
-    /// Waits until the server ends on its own or `shutdown` is cancelled by someone else.
-    pub async fn wait(self) -> anyhow::Result<()> {
-        self.task.await.context("server task panicked")?
+    /// Waits until the server ends on its own or `shutdown` is cancelled by someone else, and
+    /// its background loops have finished what they had claimed.
+    pub async fn wait(mut self) -> anyhow::Result<()> {
+        let served = self.task.await.context("server task panicked")?;
+        self.shutdown.cancel();
+        while self.background.join_next().await.is_some() {}
+        served
     }
 
     pub fn shutdown_token(&self) -> CancellationToken {
@@ -61,7 +93,8 @@ pub async fn start(config: &ServerConfig, clock: Arc<dyn Clock>) -> anyhow::Resu
             )
         })?;
     let backend = store.backend();
-    let engine = Engine::new(store, clock, TimerPolicy::default());
+    let engine =
+        Engine::new(store, clock.clone(), TimerPolicy::builtin()).with_rails(config.rails);
 
     let listener = TcpListener::bind(config.listen)
         .await
@@ -72,6 +105,16 @@ pub async fn start(config: &ServerConfig, clock: Arc<dyn Clock>) -> anyhow::Resu
 
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<CaseServiceServer<CaseApi>>().await;
+    health
+        .set_serving::<ScheduleServiceServer<ScheduleApi>>()
+        .await;
+    health.set_serving::<WorkerServiceServer<WorkerApi>>().await;
+    health.set_serving::<TaskServiceServer<TaskApi>>().await;
+    health.set_serving::<ReviewServiceServer<ReviewApi>>().await;
+    health
+        .set_serving::<AutomationServiceServer<AutomationApi>>()
+        .await;
+    health.set_serving::<IdentityServiceServer<IdentityApi>>().await;
     let reflection = |builder: tonic_reflection::server::Builder<'static>| {
         builder
             .register_encoded_file_descriptor_set(aijia_proto::FILE_DESCRIPTOR_SET)
@@ -82,11 +125,33 @@ pub async fn start(config: &ServerConfig, clock: Arc<dyn Clock>) -> anyhow::Resu
         reflection(tonic_reflection::server::Builder::configure()).build_v1alpha()?;
 
     let shutdown = CancellationToken::new();
+    let mut background = JoinSet::new();
+    scheduler::spawn(
+        engine.clone(),
+        clock,
+        config.scheduler.clone(),
+        shutdown.clone(),
+        &mut background,
+    );
+    worker::spawn(&engine, &config.workers, &shutdown, &mut background)?;
+    let workers = WorkerApi::new(
+        engine.clone(),
+        shutdown.clone(),
+        config.workers.poll_interval,
+    );
     let router = tonic::transport::Server::builder()
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
-        .add_service(CaseServiceServer::new(CaseApi::new(engine)));
+        .add_service(CaseServiceServer::new(CaseApi::new(engine.clone())))
+        .add_service(WorkerServiceServer::new(workers))
+        .add_service(TaskServiceServer::new(TaskApi::new(engine.clone())))
+        .add_service(ReviewServiceServer::new(ReviewApi::new(engine.clone())))
+        .add_service(AutomationServiceServer::new(AutomationApi::new(
+            engine.clone(),
+        )))
+        .add_service(IdentityServiceServer::new(IdentityApi::new(engine.clone())))
+        .add_service(ScheduleServiceServer::new(ScheduleApi::new(engine)));
     let stop = shutdown.clone();
     let task = tokio::spawn(async move {
         router
@@ -100,6 +165,7 @@ pub async fn start(config: &ServerConfig, clock: Arc<dyn Clock>) -> anyhow::Resu
         backend,
         shutdown,
         task,
+        background,
     })
 }
 

@@ -1,7 +1,7 @@
 //! What a decision asks the world to do. The engine persists these in the same transaction as
 //! the transition; timers and activity tasks are executed later from their tables.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{CaseState, named_enum};
@@ -23,6 +23,10 @@ pub mod evidence {
     pub const CANCELLATION: &str = "cancellation";
     pub const COMPLETION: &str = "completion";
     pub const MATERIAL_CONFIRMED: &str = "material_confirmed";
+    /// A waiting-state reminder went out (detail: which one, to whom, about what).
+    pub const REMINDER: &str = "reminder";
+    /// A case waited too long and was escalated to a review or to its owner.
+    pub const ESCALATION: &str = "escalation";
 }
 
 named_enum!(
@@ -33,6 +37,66 @@ named_enum!(
         Expire => "expire",
     }
 );
+
+named_enum!(
+    /// Where an escalation timer sends a case that waited too long.
+    EscalateTo, "escalation target" {
+        /// Request a human review (the case moves to `waiting_for_review`).
+        Review => "review",
+        /// Tell the case's owner (a `send_message` to the owner; the case stays).
+        Owner => "owner",
+    }
+);
+
+named_enum!(
+    /// How an expiry timer closes a case that waited too long.
+    ExpireOutcome, "expiry outcome" {
+        Cancel => "cancel",
+        Complete => "complete",
+    }
+);
+
+/// What a timer does when it fires. Decided when the timer starts and stored with it, so that
+/// a fire is decided from history alone, never from the policy in force when it fires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum TimerAction {
+    /// Send a reminder; with `every_secs` set and `remaining > 0`, start the next reminder.
+    Remind {
+        /// Seconds between reminders; `None` for a single reminder.
+        every_secs: Option<u64>,
+        /// How many more reminders may follow this one.
+        remaining: u32,
+    },
+    Escalate {
+        to: EscalateTo,
+    },
+    Expire {
+        outcome: ExpireOutcome,
+    },
+}
+
+impl TimerAction {
+    /// The timer kind this action belongs to.
+    pub fn kind(&self) -> TimerKind {
+        match self {
+            TimerAction::Remind { .. } => TimerKind::Remind,
+            TimerAction::Escalate { .. } => TimerKind::Escalate,
+            TimerAction::Expire { .. } => TimerKind::Expire,
+        }
+    }
+
+    /// The interval between reminders, for a repeating reminder.
+    pub fn every(&self) -> Option<Duration> {
+        match self {
+            TimerAction::Remind {
+                every_secs: Some(secs),
+                ..
+            } => i64::try_from(*secs).ok().map(Duration::seconds),
+            _ => None,
+        }
+    }
+}
 
 /// Names one timer of a case: at most one of each kind per waiting state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -48,13 +112,32 @@ impl TimerKey {
     }
 }
 
+impl std::str::FromStr for TimerKey {
+    type Err = crate::ParseError;
+
+    /// Reads the text form written by [`TimerKey::name`].
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let (state, kind) = text.split_once('/').ok_or_else(|| crate::ParseError {
+            what: "timer name",
+            given: text.to_owned(),
+            expected: "<state>/<kind>, e.g. waiting_for_customer/remind".to_owned(),
+        })?;
+        Ok(TimerKey {
+            state: state.parse()?,
+            kind: kind.parse()?,
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Effect {
-    /// Start (or move) a timer; an existing timer with the same key is replaced.
+    /// Start (or move) a timer; an existing timer with the same key is replaced. The engine
+    /// stores `action` with the timer and hands it back in [`crate::Event::TimerFired`].
     StartTimer {
         key: TimerKey,
         fire_at: DateTime<Utc>,
+        action: TimerAction,
     },
     CancelTimer {
         key: TimerKey,

@@ -9,25 +9,36 @@
 //! - [`event`]: the events that drive a case and the actors that send them.
 //! - [`effect`]: timers, activity tasks, review requests and evidence a transition asks for,
 //!   with the stable [`activity`] names and [`evidence`] kinds.
-//! - [`policy`]: the waiting-state timer policy a decision consults.
+//! - [`policy`]: the waiting-state timer policy a decision consults (`policy/timers.toml`).
+//! - [`schedule`]: cron schedules in a time zone, missed fires and what a fire does.
+//! - [`risk`]: the risk gate that sends high-risk drafts to review (`policy/risk.toml`).
+//! - [`review`]: drafts and their human review, take-over and identity checks on a case.
+//! - [`automation`]: automation modes per action type, routing, pass rates, policy replay.
 //! - [`machines`]: one statig state machine per workflow type (transitions are drawn in
 //!   `docs/workflows.md`).
 
+pub mod automation;
 pub mod effect;
 pub mod event;
 pub mod machines;
 pub mod model;
 pub mod policy;
 mod replay;
+pub mod review;
+pub mod risk;
+pub mod schedule;
 
-pub use effect::{Effect, TimerKey, TimerKind, activity, evidence};
+pub use effect::{
+    Effect, EscalateTo, ExpireOutcome, TimerAction, TimerKey, TimerKind, activity, evidence,
+};
 pub use event::{Actor, ActorRole, Event};
 pub use machines::{decide, start};
 pub use model::{
-    Case, CaseState, ChecklistItem, Customer, IdentityStatus, NewCase, Party, Waiting, WorkflowType,
+    Attention, Case, CaseState, ChecklistItem, Customer, IdentityStatus, NewCase, Party, Waiting, WorkflowType,
 };
-pub use policy::TimerPolicy;
+pub use policy::{PlannedTimer, PolicyError, TimerPolicy};
 pub use replay::{Mismatch, Recorded, ReplayOutcome, replay};
+pub use risk::{Assessment, Audience, Draft, DraftFlags, RiskPolicy};
 
 /// The outcome of applying one event: the case as it now stands and what it asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -135,6 +135,9 @@ pub struct Waiting {
     pub what: String,
     pub checklist: Vec<ChecklistItem>,
     pub since: DateTime<Utc>,
+    /// Reminders sent since the state was entered (reset on every re-entry).
+    #[serde(default)]
+    pub reminders_sent: u32,
 }
 
 /// What a caller supplies to open a case. Stored as the first history event.
@@ -170,9 +173,33 @@ pub struct Case {
     pub resume_state: Option<CaseState>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Activity tasks that failed for good: while any is here the case needs an operator.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attention: Vec<Attention>,
+    /// Drafts and their review, take-over, identity checks, the automation policy in force
+    /// (`review.rs`).
+    #[serde(default, skip_serializing_if = "crate::review::Rails::is_empty")]
+    pub rails: crate::review::Rails,
+}
+
+/// An activity task of the case that failed for good, with its last error: an operator must
+/// retry or cancel it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attention {
+    pub task_id: i64,
+    pub activity: String,
+    pub code: String,
+    pub message: String,
+    /// When the failure was applied to the case.
+    pub since: DateTime<Utc>,
 }
 
 impl Case {
+    /// True while an activity task of the case has failed for good.
+    pub fn needs_operator(&self) -> bool {
+        !self.attention.is_empty()
+    }
+
     pub fn is_complete(&self) -> bool {
         self.state == CaseState::Completed
     }

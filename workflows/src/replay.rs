@@ -40,7 +40,7 @@ pub enum ReplayOutcome {
 
 /// Fold `history` through the state machines and compare every step, and then the stored
 /// case, with what was recorded. The timer policy does not matter here: it moves timers,
-/// never the case.
+/// never the case, and a fired timer carries its own action in the event.
 pub fn replay(history: &[Recorded<'_>], stored: &Case) -> ReplayOutcome {
     let policy = TimerPolicy::empty();
     let mut case: Option<Case> = None;

@@ -3,9 +3,8 @@
 use aijia_proto::v1 as pb;
 use aijia_proto::v1::case_service_client::CaseServiceClient;
 use aijia_proto::v1::signal_case_request::Event as PbEvent;
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::{Args, Subcommand};
-use tonic::transport::Channel;
 
 use super::DEFAULT_SERVER;
 use super::output;
@@ -25,7 +24,7 @@ pub struct CaseArgs {
     command: CaseCommand,
 }
 
-fn default_actor() -> String {
+pub(super) fn default_actor() -> String {
     format!(
         "operator:{}",
         std::env::var("USER").unwrap_or_else(|_| "cli".into())
@@ -72,6 +71,9 @@ enum CaseCommand {
         /// e.g. 30m, 2h, 1d, 1h30m.
         #[arg(long, value_parser = duration)]
         waiting_longer_than: Option<std::time::Duration>,
+        /// Only cases that need an operator (an activity task failed for good).
+        #[arg(long)]
+        needs_operator: bool,
         #[arg(long, default_value_t = 50)]
         page_size: i32,
         #[arg(long, default_value = "")]
@@ -209,47 +211,23 @@ impl SignalEvent {
     }
 }
 
-fn key_value(s: &str) -> Result<(String, String), String> {
+pub(super) fn key_value(s: &str) -> Result<(String, String), String> {
     s.split_once('=')
         .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
         .ok_or_else(|| format!("{s:?} is not key=value"))
 }
 
-/// Parses 90s, 30m, 2h, 1d and combinations such as 1h30m.
+/// Parses 90s, 30m, 2h, 1d and combinations such as 1h30m (the one duration syntax of Aijia,
+/// shared with the timer policy file).
 pub fn duration(s: &str) -> Result<std::time::Duration, String> {
-    let mut total = 0u64;
-    let mut number = String::new();
-    for ch in s.trim().chars() {
-        if ch.is_ascii_digit() {
-            number.push(ch);
-            continue;
-        }
-        let unit = match ch {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86_400,
-            _ => {
-                return Err(format!(
-                    "{s:?}: unknown unit {ch:?}; use s, m, h or d (e.g. 1h30m)"
-                ));
-            }
-        };
-        let n: u64 = number
-            .parse()
-            .map_err(|_| format!("{s:?}: a number must come before {ch:?}"))?;
-        total += n * unit;
-        number.clear();
-    }
-    if !number.is_empty() || s.trim().is_empty() {
-        return Err(format!("{s:?}: give a unit, e.g. 30m or 2h"));
-    }
-    Ok(std::time::Duration::from_secs(total))
+    aijia_workflows::policy::parse_duration(s)?
+        .to_std()
+        .map_err(|_| format!("{s:?}: must not be negative"))
 }
 
 /// "FAILED_PRECONDITION: a case … does not accept complete": the code a script can match and
 /// the server's message a person can act on.
-fn rpc_error(status: tonic::Status) -> anyhow::Error {
+pub(super) fn rpc_error(status: tonic::Status) -> anyhow::Error {
     anyhow::anyhow!("{}: {}", code_name(status.code()), status.message())
 }
 
@@ -276,7 +254,7 @@ fn code_name(code: tonic::Code) -> &'static str {
     }
 }
 
-fn actor(text: &str) -> pb::Actor {
+pub(super) fn actor(text: &str) -> pb::Actor {
     let (role, id) = text.split_once(':').unwrap_or((text, ""));
     pb::Actor {
         role: role.to_owned(),
@@ -284,26 +262,12 @@ fn actor(text: &str) -> pb::Actor {
     }
 }
 
-fn request_id(given: Option<String>) -> String {
+pub(super) fn request_id(given: Option<String>) -> String {
     given.unwrap_or_else(|| format!("cli-{}", uuid::Uuid::now_v7()))
 }
 
 pub async fn run(args: CaseArgs) -> anyhow::Result<()> {
-    let channel = Channel::from_shared(args.server.clone())
-        .with_context(|| {
-            format!(
-                "{:?} is not a server address (e.g. {DEFAULT_SERVER})",
-                args.server
-            )
-        })?
-        .connect()
-        .await
-        .with_context(|| {
-            format!(
-                "while connecting to {} (is `aijia dev` running?)",
-                args.server
-            )
-        })?;
+    let channel = super::connect(&args.server).await?;
     let mut client = CaseServiceClient::new(channel);
     let json = args.json;
     let actor = actor(&args.actor);
@@ -352,6 +316,7 @@ pub async fn run(args: CaseArgs) -> anyhow::Result<()> {
             owner,
             customer_id,
             waiting_longer_than,
+            needs_operator,
             page_size,
             page_token,
         } => {
@@ -368,6 +333,7 @@ pub async fn run(args: CaseArgs) -> anyhow::Result<()> {
                     }),
                     page_size,
                     page_token,
+                    needs_operator,
                 })
                 .await
                 .map_err(rpc_error)?

@@ -2,7 +2,12 @@
 //! cases on a running server over gRPC (`case …`).
 
 mod case;
+mod identity;
 mod output;
+mod policy;
+mod review;
+mod schedule;
+mod task;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -35,6 +40,9 @@ pub struct Cli {
         default_value = "text"
     )]
     log_format: LogFormat,
+    /// Export traces over OTLP/gRPC to this collector (e.g. http://127.0.0.1:4317); off when unset.
+    #[arg(long, global = true, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    otlp_endpoint: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -51,6 +59,12 @@ enum Command {
         /// Use this database instead of the embedded one (postgres://… or sqlite:…).
         #[arg(long, env = "AIJIA_DATABASE_URL")]
         database_url: Option<String>,
+        #[command(flatten)]
+        workers: task::WorkerArgs,
+        #[command(flatten)]
+        scheduler: schedule::SchedulerArgs,
+        #[command(flatten)]
+        rails: policy::RailsArgs,
     },
     /// Run the server on PostgreSQL (or any database url).
     Serve {
@@ -58,6 +72,12 @@ enum Command {
         listen: SocketAddr,
         #[arg(long, env = "AIJIA_DATABASE_URL")]
         database_url: String,
+        #[command(flatten)]
+        workers: task::WorkerArgs,
+        #[command(flatten)]
+        scheduler: schedule::SchedulerArgs,
+        #[command(flatten)]
+        rails: policy::RailsArgs,
     },
     /// Apply database migrations and exit (the servers also apply them at start-up).
     Migrate {
@@ -66,6 +86,16 @@ enum Command {
     },
     /// Operate service cases on a running server.
     Case(case::CaseArgs),
+    /// Manage cron schedules on a running server.
+    Schedule(schedule::ScheduleArgs),
+    /// List, retry and cancel activity tasks on a running server.
+    Task(task::TaskArgs),
+    /// The review queue and the five decisions: approve, edit, reject, transfer, take over.
+    Review(review::ReviewArgs),
+    /// Automation modes, the global pause, policy history, rollback, replay, risk policies.
+    Policy(policy::PolicyArgs),
+    /// Identity checks and customers' private context.
+    Identity(identity::IdentityArgs),
 }
 
 /// Runs the command line and turns an error into a one-line message and a failing exit code;
@@ -88,8 +118,11 @@ async fn main() -> anyhow::Result<()> {
             listen,
             data_dir,
             database_url,
+            workers,
+            scheduler,
+            rails,
         } => {
-            telemetry::init(cli.log_format, "info");
+            let telemetry = telemetry::init(cli.log_format, "info", cli.otlp_endpoint.as_deref());
             let database_url = match database_url {
                 Some(url) => url,
                 None => {
@@ -99,31 +132,34 @@ async fn main() -> anyhow::Result<()> {
                     format!("sqlite:{}", data_dir.join("aijia.db").display())
                 }
             };
-            run_server(
-                ServerConfig {
-                    listen,
-                    database_url,
-                },
-                true,
-            )
-            .await
+            let mut config = ServerConfig::new(listen, database_url);
+            config.workers = workers.config();
+            config.scheduler = scheduler.config();
+            config.rails = rails.config()?;
+            let served = run_server(config, true)
+            .await;
+            telemetry.shutdown().await;
+            served
         }
         Command::Serve {
             listen,
             database_url,
+            workers,
+            scheduler,
+            rails,
         } => {
-            telemetry::init(cli.log_format, "info");
-            run_server(
-                ServerConfig {
-                    listen,
-                    database_url,
-                },
-                false,
-            )
-            .await
+            let telemetry = telemetry::init(cli.log_format, "info", cli.otlp_endpoint.as_deref());
+            let mut config = ServerConfig::new(listen, database_url);
+            config.workers = workers.config();
+            config.scheduler = scheduler.config();
+            config.rails = rails.config()?;
+            let served = run_server(config, false)
+            .await;
+            telemetry.shutdown().await;
+            served
         }
         Command::Migrate { database_url } => {
-            telemetry::init(cli.log_format, "info");
+            telemetry::init(cli.log_format, "info", None);
             let store = Store::connect(&database_url)
                 .await
                 .with_context(|| format!("while migrating {}", server::redact(&database_url)))?;
@@ -131,10 +167,39 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Case(args) => {
-            telemetry::init(cli.log_format, "warn");
+            telemetry::init(cli.log_format, "warn", None);
             case::run(args).await
         }
+        Command::Schedule(args) => {
+            telemetry::init(cli.log_format, "warn", None);
+            schedule::run(args).await
+        }
+        Command::Task(args) => {
+            telemetry::init(cli.log_format, "warn", None);
+            task::run(args).await
+        }
+        Command::Review(args) => {
+            telemetry::init(cli.log_format, "warn", None);
+            review::run(args).await
+        }
+        Command::Policy(args) => {
+            telemetry::init(cli.log_format, "warn", None);
+            policy::run(args).await
+        }
+        Command::Identity(args) => {
+            telemetry::init(cli.log_format, "warn", None);
+            identity::run(args).await
+        }
     }
+}
+
+/// A channel to a running server, with errors that say what to check.
+async fn connect(server: &str) -> anyhow::Result<tonic::transport::Channel> {
+    tonic::transport::Channel::from_shared(server.to_owned())
+        .with_context(|| format!("{server:?} is not a server address (e.g. {DEFAULT_SERVER})"))?
+        .connect()
+        .await
+        .with_context(|| format!("while connecting to {server} (is `aijia dev` running?)"))
 }
 
 async fn run_server(config: ServerConfig, print_way_in: bool) -> anyhow::Result<()> {

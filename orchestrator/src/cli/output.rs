@@ -3,19 +3,19 @@
 use aijia_proto::v1 as pb;
 use serde_json::{Value, json};
 
-fn time(t: Option<&prost_types::Timestamp>) -> String {
+pub(super) fn time(t: Option<&prost_types::Timestamp>) -> String {
     t.and_then(|t| chrono::DateTime::from_timestamp(t.seconds, t.nanos as u32))
         .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
         .unwrap_or_default()
 }
 
-fn print_json(value: &Value) -> anyhow::Result<()> {
+pub(super) fn print_json(value: &Value) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
 
 /// Prints rows under a header with each column padded to its widest cell.
-fn table(header: &[&str], rows: &[Vec<String>]) {
+pub(super) fn table(header: &[&str], rows: &[Vec<String>]) {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -64,6 +64,10 @@ pub fn case_json(c: &pb::Case) -> Value {
         "pending_timers": c.pending_timers.iter().map(|t| json!({
             "name": t.name, "fire_at": time(t.fire_at.as_ref()),
         })).collect::<Vec<_>>(),
+        "attention": c.attention.iter().map(|a| json!({
+            "task_id": a.task_id, "activity": a.activity, "code": a.code,
+            "message": a.message, "since": time(a.since.as_ref()),
+        })).collect::<Vec<_>>(),
     })
 }
 
@@ -95,6 +99,15 @@ fn print_case(c: &pb::Case) {
         }
     }
     rows.push(("next step", c.next_step.clone()));
+    for a in &c.attention {
+        rows.push((
+            "NEEDS OPERATOR",
+            format!(
+                "task {} ({}) failed: {}: {} (aijia task retry {})",
+                a.task_id, a.activity, a.code, a.message, a.task_id
+            ),
+        ));
+    }
     rows.push(("review needed", c.review_needed.to_string()));
     rows.push(("complete", c.complete.to_string()));
     rows.push(("version", c.version.to_string()));

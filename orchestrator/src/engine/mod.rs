@@ -2,12 +2,20 @@
 //! commit. It owns idempotency (request ids), concurrency (optimistic versions with retry) and
 //! the mapping of refusals to errors; it knows nothing of gRPC or SQL.
 
+mod automation;
+mod identity;
+mod review;
+mod schedules;
+mod tasks;
+mod timers;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use aijia_workflows::{Actor, Case, Event, NewCase, Recorded, Refusal, ReplayOutcome, TimerPolicy};
 use chrono::{DateTime, Utc};
 use rand::Rng;
+use tokio::sync::Notify;
 use tracing::{debug, instrument};
 
 use crate::clock::Clock;
@@ -15,6 +23,14 @@ use crate::ids::{CaseId, RequestId};
 use crate::store::{
     Applied, CaseFilter, Commit, CommitError, HistoryEvent, PendingTimer, Started, Store,
     StoreError, StoredCase,
+};
+
+pub use automation::{InForce, PolicyOverview, RailsConfig, ReplayEntry, ReplayReport, RouteTotals};
+pub use review::{DraftSubmission, RailsError, ReviewCursor, ReviewFilter, ReviewItem};
+pub use schedules::{ScheduleRefusal, ScheduleView};
+pub use timers::TimerOutcome;
+pub use tasks::{
+    ClaimedTask, LEASE_EXPIRED, TaskAction, TaskCompletion, TaskFailure, TaskHeartbeat, TaskToken,
 };
 
 /// How often a signal is retried when other writers keep moving the case under it.
@@ -34,8 +50,18 @@ pub enum EngineError {
     },
     #[error("case {0} is changing too fast to apply this event; retry with the same request id")]
     Contended(CaseId),
+    #[error("task {0} not found")]
+    TaskNotFound(i64),
+    #[error("task {task_id} is {state}; this needs a task that is {wanted}")]
+    TaskNotInState {
+        task_id: i64,
+        state: crate::store::TaskState,
+        wanted: &'static str,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Schedule(ScheduleRefusal),
 }
 
 /// A case as callers see it: the state machine's case plus id, version and pending timers.
@@ -85,6 +111,14 @@ pub struct Engine {
     store: Store,
     clock: Arc<dyn Clock>,
     policy: Arc<TimerPolicy>,
+    /// Woken when a commit starts a timer that is due soon, so the timer loop need not wait
+    /// for its next poll.
+    timer_wake: Arc<Notify>,
+    /// Names this engine in the history events it makes on its own (timer fires), so an
+    /// operator can tell which process did the work.
+    node: Arc<str>,
+    /// Safety rails: their configuration and the compiled risk policies (`automation.rs`).
+    rails: Arc<automation::RailsState>,
 }
 
 impl Engine {
@@ -93,6 +127,29 @@ impl Engine {
             store,
             clock,
             policy: Arc::new(policy),
+            timer_wake: Arc::new(Notify::new()),
+            node: format!("{}-{}", std::process::id(), &uuid::Uuid::now_v7().simple().to_string()[26..]).into(),
+            rails: Arc::new(automation::RailsState::new(RailsConfig::default())),
+        }
+    }
+
+    /// This engine with the safety rails configured as given.
+    pub fn with_rails(mut self, config: RailsConfig) -> Engine {
+        self.rails = Arc::new(automation::RailsState::new(config));
+        self
+    }
+
+    pub fn node(&self) -> &str {
+        &self.node
+    }
+
+    pub fn timer_wake(&self) -> &Arc<Notify> {
+        &self.timer_wake
+    }
+
+    fn after_commit(&self, commit: &Commit) {
+        if commit.wakes_timers() {
+            self.timer_wake.notify_one();
         }
     }
 
@@ -109,6 +166,10 @@ impl Engine {
         new: NewCase,
         actor: Actor,
     ) -> Result<(Change, bool), EngineError> {
+        // Bad per-case timer overrides are refused here; the core itself ignores them.
+        self.policy
+            .with_overrides(&new.attributes)
+            .map_err(|e| Refusal::Invalid(e.to_string()))?;
         loop {
             if let Some(found) = self
                 .store
@@ -135,6 +196,7 @@ impl Engine {
             );
             if self.store.create(&commit).await? {
                 debug!(case_id = %case_id, "case started");
+                self.after_commit(&commit);
                 let applied = Applied {
                     case_id: case_id.0,
                     seq: 1,
@@ -169,6 +231,10 @@ impl Engine {
             }
             let now = self.clock.now();
             let decision = aijia_workflows::decide(&stored.case, &req.event, now, &self.policy)?;
+            // A case behind the automation version in force catches up first (automation.rs).
+            if self.automation_catch_up(&stored, &decision).await? {
+                continue;
+            }
             let commit = Commit::new(
                 req.case_id.0,
                 stored.version,
@@ -180,6 +246,7 @@ impl Engine {
             );
             match self.store.commit(&commit).await {
                 Ok(()) => {
+                    self.after_commit(&commit);
                     let applied = Applied {
                         case_id: req.case_id.0,
                         seq: commit.seq(),
@@ -224,9 +291,10 @@ impl Engine {
         self.with_timers(cases).await
     }
 
-    /// The cut-off for "waiting longer than `d`", as of now.
-    pub fn waiting_since_before(&self, d: chrono::TimeDelta) -> DateTime<Utc> {
-        self.clock.now() - d
+    /// The cut-off for "waiting longer than `d`", as of now; `None` when that reaches before
+    /// any representable time.
+    pub fn waiting_since_before(&self, d: chrono::TimeDelta) -> Option<DateTime<Utc>> {
+        self.clock.now().checked_sub_signed(d)
     }
 
     pub async fn history(

@@ -91,8 +91,15 @@ impl CaseService for CaseApi {
                 .map(|w| w.to_string()),
             owner: Some(req.owner.trim().to_owned()).filter(|o| !o.is_empty()),
             customer_id: Some(req.customer_id.trim().to_owned()).filter(|c| !c.is_empty()),
-            waiting_since_before: waiting_longer_than.map(|d| self.engine.waiting_since_before(d)),
+            waiting_since_before: waiting_longer_than
+                .map(|d| {
+                    self.engine
+                        .waiting_since_before(d)
+                        .ok_or_else(|| invalid("waiting_longer_than", "is too large"))
+                })
+                .transpose()?,
             before_id,
+            needs_operator: req.needs_operator.then_some(true),
             // One more than asked tells whether another page follows.
             limit: limit + 1,
         };

@@ -163,7 +163,7 @@ pub fn event(event: Option<&PbEvent>) -> Result<Event, Status> {
         },
         PbEvent::WaitFor(e) => Event::WaitFor {
             party: parse::<Party>("wait_for.party", &e.party)?,
-            what: name("wait_for.what", &e.what)?,
+            what: text("wait_for.what", e.what.trim())?,
             checklist: items("wait_for.checklist", &e.checklist)?,
         },
         PbEvent::Complete(e) => Event::Complete {
@@ -248,6 +248,17 @@ pub fn case(view: &CaseView) -> pb::Case {
             .map(|t| pb::Timer {
                 name: t.name.clone(),
                 fire_at: Some(timestamp(t.fire_at)),
+            })
+            .collect(),
+        attention: c
+            .attention
+            .iter()
+            .map(|a| pb::Attention {
+                task_id: a.task_id,
+                activity: a.activity.clone(),
+                code: a.code.clone(),
+                message: a.message.clone(),
+                since: Some(timestamp(a.since)),
             })
             .collect(),
     }

@@ -4,17 +4,28 @@
 //! The engine never sees SQL; it hands a [`Commit`] (everything one transition writes) to
 //! [`Store::commit`], which writes it atomically or not at all.
 
+pub mod automation;
 mod postgres;
+pub mod review;
+mod schedules;
 mod sqlite;
+mod tasks;
+mod timers;
 
 use std::collections::HashMap;
 
-use aijia_workflows::{Actor, Case, Decision, Effect, Event};
+use aijia_workflows::{Actor, Case, CaseState, Decision, Effect, Event};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 pub use postgres::PgStore;
+pub use schedules::{CreatedSchedule, FireRecord, StoredSchedule};
 pub use sqlite::SqliteStore;
+pub use tasks::{
+    ClaimSpec, DEFAULT_QUEUE, TASKS_CHANNEL, TaskChange, TaskError, TaskFilter, TaskRow,
+    TaskSnapshot, TaskState, TaskUpdate, TaskWake,
+};
+pub use timers::{DueTimer, NewTimer, TIMERS_CHANNEL};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -125,11 +136,15 @@ pub struct Commit {
     pub at: DateTime<Utc>,
     pub case: Case,
     pub effects: Vec<Effect>,
-    pub timers_to_start: Vec<PendingTimer>,
+    pub timers_to_start: Vec<NewTimer>,
     /// Timers to delete; never names one that `timers_to_start` replaces.
     pub timers_to_cancel: Vec<String>,
     /// (activity type, input) in the order asked.
     pub tasks: Vec<(String, serde_json::Value)>,
+    /// A task this transition settles, fenced (see [`TaskUpdate`]); written only with the case.
+    pub task_update: Option<TaskUpdate>,
+    /// The case ends cancelled: its pending and running tasks are cancelled in the same commit.
+    pub cancel_tasks: bool,
 }
 
 impl Commit {
@@ -142,17 +157,22 @@ impl Commit {
         at: DateTime<Utc>,
         decision: Decision,
     ) -> Commit {
-        let mut timers_to_start: Vec<PendingTimer> = Vec::new();
+        let mut timers_to_start: Vec<NewTimer> = Vec::new();
         let mut timers_to_cancel = Vec::new();
         let mut tasks = Vec::new();
         for effect in &decision.effects {
             match effect {
-                Effect::StartTimer { key, fire_at } => {
+                Effect::StartTimer {
+                    key,
+                    fire_at,
+                    action,
+                } => {
                     let name = key.name();
                     timers_to_start.retain(|t| t.name != name);
-                    timers_to_start.push(PendingTimer {
+                    timers_to_start.push(NewTimer {
                         name,
                         fire_at: *fire_at,
+                        action: serde_json::to_value(action).unwrap_or_default(),
                     });
                 }
                 Effect::CancelTimer { key } => timers_to_cancel.push(key.name()),
@@ -162,7 +182,12 @@ impl Commit {
                 Effect::RequestReview { .. } | Effect::RecordEvidence { .. } => {}
             }
         }
+        // A timer that fires is used up, unless the decision starts it again.
+        if let Some(fired) = timers::fired_key(&event) {
+            timers_to_cancel.push(fired);
+        }
         timers_to_cancel.retain(|name| timers_to_start.iter().all(|t| &t.name != name));
+        let cancel_tasks = decision.case.state == CaseState::Cancelled;
         Commit {
             case_id,
             base_version,
@@ -175,6 +200,8 @@ impl Commit {
             timers_to_start,
             timers_to_cancel,
             tasks,
+            task_update: None,
+            cancel_tasks,
         }
     }
 
@@ -220,6 +247,8 @@ pub struct CaseFilter {
     pub waiting_since_before: Option<DateTime<Utc>>,
     /// Only cases with an id below this one (the page cursor).
     pub before_id: Option<Uuid>,
+    /// Only cases that need (true) or do not need (false) an operator.
+    pub needs_operator: Option<bool>,
     pub limit: u32,
 }
 
@@ -268,12 +297,18 @@ impl Store {
     /// False, and nothing written, when the start request id or an open case with the same
     /// workflow type and business key already exists.
     pub async fn create(&self, commit: &Commit) -> Result<bool, StoreError> {
-        dispatch!(self, s => s.create(commit).await)
+        let created = dispatch!(self, s => s.create(commit).await)?;
+        if created {
+            self.after_commit(commit);
+        }
+        Ok(created)
     }
 
     /// Writes one transition if the case is still at `commit.base_version`.
     pub async fn commit(&self, commit: &Commit) -> Result<(), CommitError> {
-        dispatch!(self, s => s.commit(commit).await)
+        dispatch!(self, s => s.commit(commit).await)?;
+        self.after_commit(commit);
+        Ok(())
     }
 
     /// What a start request id produced, or else the open case with this business key.

@@ -6,17 +6,21 @@
 //! `after_transition` hook does the bookkeeping every state change shares. Nothing here reads
 //! a clock: time is the `now` the engine passes in.
 //!
+//! - `activity`: task outcomes (completed, failed, retried, cancelled), taken in every state.
 //! - `common`: the rules of every non-terminal state (cancel, review, wait for, reassign).
+//! - `review`: drafts and their review, take-over, identity, automation holds (every type).
 //! - `step`: the context handlers write into, and what every transition does.
 //! - `text`: what a case tells people it waits for and what comes next.
 //! - one file per workflow type with its own transition table.
 
+mod activity;
 mod appointment_confirmation;
 mod common;
 mod completion_feedback;
 mod material_collection;
 mod partner_cooperation_request;
 mod progress_inquiry;
+mod review;
 mod step;
 mod text;
 
@@ -56,8 +60,23 @@ fn profile(workflow_type: WorkflowType) -> &'static Profile {
     }
 }
 
-/// Open a case: its first state, what it waits for, and that state's timers.
+/// The waiting states a case of `workflow_type` can stand in: those of the parties it may wait
+/// for, and review.
+pub(crate) fn waiting_states(workflow_type: WorkflowType) -> Vec<CaseState> {
+    let mut states: Vec<CaseState> = profile(workflow_type)
+        .parties
+        .iter()
+        .map(|p| p.waiting_state())
+        .collect();
+    states.push(CaseState::WaitingForReview);
+    states
+}
+
+/// Open a case: its first state, what it waits for, and that state's timers. The case's own
+/// `timers.*` attributes override `policy` (the engine checks them with
+/// [`TimerPolicy::with_overrides`] before it starts a case; here unusable ones are ignored).
 pub fn start(new: &NewCase, now: DateTime<Utc>, policy: &TimerPolicy) -> Decision {
+    let policy = policy.for_case(&new.attributes);
     let profile = profile(new.workflow_type);
     let initial = (profile.initial)();
     let case = Case {
@@ -78,8 +97,10 @@ pub fn start(new: &NewCase, now: DateTime<Utc>, policy: &TimerPolicy) -> Decisio
         resume_state: None,
         created_at: now,
         updated_at: now,
+        attention: Vec::new(),
+        rails: Default::default(),
     };
-    let mut step = Step::new(case, profile, "started", now, policy);
+    let mut step = Step::new(case, profile, "started", now, &policy);
     let checklist = (profile.checklist)(&step.case);
     step.wait(None, checklist);
     step.entered(None, initial);
@@ -87,15 +108,22 @@ pub fn start(new: &NewCase, now: DateTime<Utc>, policy: &TimerPolicy) -> Decisio
 }
 
 /// Apply one event to a case. A refused event changes nothing: the case passed in is the
-/// case that stands.
+/// case that stands. The case's `timers.*` attributes override `policy`, as in [`start`].
 pub fn decide(
     case: &Case,
     event: &Event,
     now: DateTime<Utc>,
     policy: &TimerPolicy,
 ) -> Result<Decision, Refusal> {
+    let policy = policy.for_case(&case.attributes);
     let profile = profile(case.workflow_type);
-    let mut step = Step::new(case.clone(), profile, event.kind(), now, policy);
+    let mut step = Step::new(case.clone(), profile, event.kind(), now, &policy);
+    // Task outcomes and the safety rails' events are taken in every state, before any
+    // machine can refuse them; after a machine's own transition, `review::settle` holds the
+    // templated activities automation does not allow now.
+    if activity::handle(&mut step, event) || review::handle(&mut step, event) {
+        return step.finish();
+    }
     (profile.handle)(&mut step, event);
-    step.finish()
+    step.finish().map(review::settle)
 }

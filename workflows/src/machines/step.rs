@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use statig::Outcome;
 
-use crate::effect::{Effect, TimerKey, TimerKind};
+use crate::effect::{Effect, TimerAction, TimerKey, TimerKind};
 use crate::model::{Case, CaseState, ChecklistItem, Party, Waiting};
 use crate::policy::TimerPolicy;
 use crate::{Decision, Refusal};
@@ -60,6 +60,10 @@ impl<'a> Step<'a> {
         self.case.state
     }
 
+    pub(super) fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+
     /// The checklist of the current waiting state (empty outside waiting states).
     pub(super) fn checklist(&self) -> &[ChecklistItem] {
         self.case
@@ -106,6 +110,20 @@ impl<'a> Step<'a> {
         });
     }
 
+    /// Start (or move) one timer of the current state; timer changes lead the decision.
+    pub(super) fn start_timer(
+        &mut self,
+        key: TimerKey,
+        fire_at: DateTime<Utc>,
+        action: TimerAction,
+    ) {
+        self.timers.push(Effect::StartTimer {
+            key,
+            fire_at,
+            action,
+        });
+    }
+
     /// Say what the state the handler is about to transition to waits for.
     pub(super) fn wait(&mut self, what: Option<String>, checklist: Vec<ChecklistItem>) {
         self.pending = Some(Pending { what, checklist });
@@ -143,9 +161,13 @@ impl<'a> Step<'a> {
         if to.waiting_for().is_some() {
             let timers = self.policy.timers_for(self.case.workflow_type, to);
             self.timers
-                .extend(timers.into_iter().map(|(kind, delay)| Effect::StartTimer {
-                    key: TimerKey { state: to, kind },
-                    fire_at: self.now + delay,
+                .extend(timers.into_iter().map(|t| Effect::StartTimer {
+                    key: TimerKey {
+                        state: to,
+                        kind: t.kind,
+                    },
+                    fire_at: self.now + t.after,
+                    action: t.action,
                 }));
         }
     }
@@ -160,6 +182,7 @@ impl<'a> Step<'a> {
             what: what.unwrap_or_else(|| self.describe(state, &checklist)),
             checklist,
             since: self.now,
+            reminders_sent: 0,
         }
     }
 

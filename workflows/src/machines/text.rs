@@ -1,6 +1,8 @@
 //! The words a case shows people: what a waiting state waits for and what comes next. Kept
 //! in one place so every workflow type phrases the same things the same way.
 
+use chrono::{DateTime, Utc};
+
 use crate::model::{Case, CaseState, ChecklistItem, Party};
 
 use super::Profile;
@@ -38,13 +40,18 @@ pub(super) fn missing(checklist: &[ChecklistItem]) -> Option<String> {
     (!missing.is_empty()).then(|| format!("send: {}", missing.join(", ")))
 }
 
-fn party(party: Party) -> &'static str {
+pub(super) fn party(party: Party) -> &'static str {
     match party {
         Party::Customer => "the customer",
         Party::Executor => "the executor",
         Party::Review => "a reviewer",
         Party::Partner => "the partner",
     }
+}
+
+/// A moment as cases show it to people: `2025-03-03 09:00 UTC`.
+pub(super) fn moment(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 /// Derived from the state and what it waits for; `entered` keeps `waiting` set in exactly

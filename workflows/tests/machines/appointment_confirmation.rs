@@ -35,7 +35,7 @@ fn customer_reply_moves_on_to_the_executor_confirming() {
         decision.effects,
         effects([
             cancels(CaseState::WaitingForCustomer),
-            starts(CaseState::WaitingForExecutor, at(30)),
+            starts(AC, CaseState::WaitingForExecutor, at(30)),
             vec![evidence(kind::CUSTOMER_REPLY, "Tuesday is fine")],
         ])
     );

@@ -2,8 +2,8 @@
 //! and how timers follow the state.
 
 use aijia_workflows::{
-    CaseState, ChecklistItem, Effect, Event, Party, Refusal, TimerKey, TimerKind, TimerPolicy,
-    WorkflowType, decide, evidence as kind,
+    CaseState, ChecklistItem, Effect, Event, ExpireOutcome, Party, Refusal, TimerAction, TimerKey,
+    TimerKind, TimerPolicy, WorkflowType, decide, evidence as kind,
 };
 use chrono::Duration;
 
@@ -119,7 +119,11 @@ fn request_review_parks_the_case_and_a_decision_resumes_it_with_its_checklist() 
         decision.effects,
         effects([
             cancels(CaseState::WaitingForCustomer),
-            starts(CaseState::WaitingForReview, at(10)),
+            starts(
+                WorkflowType::MaterialCollection,
+                CaseState::WaitingForReview,
+                at(10)
+            ),
             vec![Effect::RequestReview {
                 reason: "customer asks for a refund".into()
             }],
@@ -157,7 +161,11 @@ fn request_review_parks_the_case_and_a_decision_resumes_it_with_its_checklist() 
         decision.effects,
         effects([
             cancels(CaseState::WaitingForReview),
-            starts(CaseState::WaitingForCustomer, at(30)),
+            starts(
+                WorkflowType::MaterialCollection,
+                CaseState::WaitingForCustomer,
+                at(30)
+            ),
             vec![evidence(kind::REVIEW_DECISION, "rejected: no refund")],
         ])
     );
@@ -238,7 +246,11 @@ fn wait_for_the_same_party_again_restarts_its_timers() {
         decision.effects,
         effects([
             cancels(CaseState::WaitingForCustomer),
-            starts(CaseState::WaitingForCustomer, at(90)),
+            starts(
+                WorkflowType::CompletionFeedback,
+                CaseState::WaitingForCustomer,
+                at(90)
+            ),
         ])
     );
 }
@@ -283,20 +295,18 @@ fn wait_for_refuses_review_unknown_parties_and_saying_nothing() {
 }
 
 #[test]
-fn timers_follow_a_policy_set_for_the_workflow_type() {
-    let mut policy = TimerPolicy::empty();
-    policy.set(
-        None,
-        CaseState::WaitingForExecutor,
-        TimerKind::Remind,
-        Duration::hours(1),
-    );
-    policy.set(
-        Some(WorkflowType::ProgressInquiry),
-        CaseState::WaitingForExecutor,
-        TimerKind::Expire,
-        Duration::days(5),
-    );
+fn timers_follow_a_policy_file_whose_type_sections_override_the_default() {
+    let policy = TimerPolicy::parse(
+        r#"
+        [default.waiting_for_executor]
+        remind_after = "1h"
+
+        [progress_inquiry.waiting_for_executor]
+        expire_after = "5d"
+        expire_action = "complete"
+        "#,
+    )
+    .expect("a valid policy");
     let case = started(WorkflowType::MaterialCollection, &[]);
     let wait = wait_for(Party::Executor, "check", &[]);
     let decision = decide(&case, &wait, at(0), &policy).expect("accepted");
@@ -306,14 +316,20 @@ fn timers_follow_a_policy_set_for_the_workflow_type() {
         .filter(|e| matches!(e, Effect::StartTimer { .. }))
         .cloned()
         .collect();
+    let remind = TimerKey {
+        state: CaseState::WaitingForExecutor,
+        kind: TimerKind::Remind,
+    };
+    let once = TimerAction::Remind {
+        every_secs: None,
+        remaining: 0,
+    };
     assert_eq!(
         started_timers,
         vec![Effect::StartTimer {
-            key: TimerKey {
-                state: CaseState::WaitingForExecutor,
-                kind: TimerKind::Remind
-            },
+            key: remind,
             fire_at: t0() + Duration::hours(1),
+            action: once,
         }]
     );
 
@@ -323,8 +339,21 @@ fn timers_follow_a_policy_set_for_the_workflow_type() {
         state: CaseState::WaitingForExecutor,
         kind: TimerKind::Expire,
     };
-    assert!(decision.effects.contains(&Effect::StartTimer {
-        key: expire,
-        fire_at: t0() + Duration::days(5),
-    }));
+    assert_eq!(
+        decision.effects,
+        vec![
+            Effect::StartTimer {
+                key: remind,
+                fire_at: t0() + Duration::hours(1),
+                action: once,
+            },
+            Effect::StartTimer {
+                key: expire,
+                fire_at: t0() + Duration::days(5),
+                action: TimerAction::Expire {
+                    outcome: ExpireOutcome::Complete
+                },
+            },
+        ]
+    );
 }

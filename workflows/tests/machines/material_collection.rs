@@ -37,6 +37,7 @@ fn start_waits_for_the_customer_with_the_materials_checklist() {
             what: "send: ID card, contract".into(),
             checklist: vec![item("ID card", false), item("contract", false)],
             since: t0(),
+            reminders_sent: 0,
         })
     );
     assert_eq!(
@@ -48,7 +49,7 @@ fn start_waits_for_the_customer_with_the_materials_checklist() {
     assert!(!case.review_needed && case.resume_state.is_none());
     assert_eq!(
         decision.effects,
-        starts(CaseState::WaitingForCustomer, t0())
+        starts(MC, CaseState::WaitingForCustomer, t0())
     );
 }
 
@@ -173,7 +174,7 @@ fn received_can_wait_for_the_executor_who_hands_back_to_received() {
     );
     assert_eq!(
         decision.effects,
-        starts(CaseState::WaitingForExecutor, at(10))
+        starts(MC, CaseState::WaitingForExecutor, at(10))
     );
 
     let done = Event::ExecutorDone {

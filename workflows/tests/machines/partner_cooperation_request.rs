@@ -23,7 +23,10 @@ fn start_waits_for_the_partner_with_partner_timers() {
         decision.case.next_step,
         "wait for the partner to handle the request order 42"
     );
-    assert_eq!(decision.effects, starts(CaseState::WaitingForPartner, t0()));
+    assert_eq!(
+        decision.effects,
+        starts(PC, CaseState::WaitingForPartner, t0())
+    );
 }
 
 #[test]
@@ -39,7 +42,7 @@ fn partner_waiting_for_the_customer_parks_the_case_on_the_customer() {
         decision.effects,
         effects([
             cancels(CaseState::WaitingForPartner),
-            starts(CaseState::WaitingForCustomer, at(10)),
+            starts(PC, CaseState::WaitingForCustomer, at(10)),
         ])
     );
     let blank = Event::PartnerWaitsForCustomer { what: " ".into() };
@@ -61,7 +64,7 @@ fn customer_reply_goes_to_the_partner_and_the_case_waits_for_them_again() {
         decision.effects,
         effects([
             cancels(CaseState::WaitingForCustomer),
-            starts(CaseState::WaitingForPartner, at(20)),
+            starts(PC, CaseState::WaitingForPartner, at(20)),
             vec![
                 evidence(kind::CUSTOMER_REPLY, "signed"),
                 enqueue(

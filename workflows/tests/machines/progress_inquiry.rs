@@ -56,7 +56,7 @@ fn partner_done_moves_to_received_and_sends_the_progress_reminder() {
         decision.effects,
         effects([
             cancels(CaseState::WaitingForExecutor),
-            starts(CaseState::WaitingForPartner, at(5)),
+            starts(PI, CaseState::WaitingForPartner, at(5)),
         ])
     );
     let done = Event::PartnerDone {
@@ -94,7 +94,7 @@ fn customer_answering_a_question_hands_the_case_back_to_the_executor() {
         decision.effects,
         effects([
             cancels(CaseState::WaitingForCustomer),
-            starts(CaseState::WaitingForExecutor, at(20)),
+            starts(PI, CaseState::WaitingForExecutor, at(20)),
             vec![evidence(kind::CUSTOMER_REPLY, "order 42")],
         ])
     );

@@ -1,12 +1,14 @@
-//! Random event sequences, valid and not, from every workflow type's start: the case never
-//! reaches an impossible shape, timers always belong to the state the case is in, refusals
-//! name the current state, and replaying what was accepted reproduces every stored step.
+//! Random event sequences, valid and not, from every workflow type's start (timers firing
+//! among them): the case never reaches an impossible shape, timers always belong to the state
+//! the case is in, refusals name the current state, and replaying what was accepted
+//! reproduces every stored step.
 
 use std::collections::BTreeSet;
 
 use aijia_workflows::{
-    Case, CaseState, Effect, Event, Mismatch, Party, Recorded, Refusal, ReplayOutcome, TimerKey,
-    TimerPolicy, WorkflowType, decide, replay, start,
+    Case, CaseState, Effect, EscalateTo, Event, ExpireOutcome, Mismatch, Party, Recorded, Refusal,
+    ReplayOutcome, TimerAction, TimerKey, TimerKind, TimerPolicy, WorkflowType, decide, replay,
+    start,
 };
 use chrono::{DateTime, Duration, Utc};
 use proptest::prelude::*;
@@ -23,26 +25,58 @@ fn items() -> impl Strategy<Value = Vec<String>> {
         .prop_map(|v| v.into_iter().map(str::to_owned).collect())
 }
 
+fn timer_action() -> impl Strategy<Value = TimerAction> {
+    prop_oneof![
+        (prop::option::of(select(vec![60u64, 3600, 86_400])), 0u32..3).prop_map(
+            |(every_secs, remaining)| TimerAction::Remind {
+                every_secs,
+                remaining
+            }
+        ),
+        select(EscalateTo::ALL).prop_map(|to| TimerAction::Escalate { to }),
+        select(ExpireOutcome::ALL).prop_map(|outcome| TimerAction::Expire { outcome }),
+    ]
+}
+
+/// A timer firing; its state and `fire_at` are aimed at the case when the step is applied.
+fn timer_fired() -> impl Strategy<Value = Event> {
+    (select(CaseState::ALL), timer_action(), 0u8..10).prop_map(|(state, action, odd)| {
+        // Now and then the key's kind does not match the action.
+        let kind = if odd == 0 {
+            TimerKind::Escalate
+        } else {
+            action.kind()
+        };
+        Event::TimerFired {
+            key: TimerKey { state, kind },
+            action,
+            fire_at: t0(),
+        }
+    })
+}
+
 fn event() -> impl Strategy<Value = Event> {
     prop_oneof![
-        select(WorkflowType::ALL).prop_map(|t| Event::Started(new_case(t, &[]))),
-        text().prop_map(|text| Event::CustomerReplied { text }),
-        (items(), text()).prop_map(|(items, note)| Event::MaterialProvided { items, note }),
-        text().prop_map(|note| Event::ExecutorDone { note }),
-        text().prop_map(|note| Event::PartnerDone { note }),
-        text().prop_map(|what| Event::PartnerWaitsForCustomer { what }),
-        items().prop_map(|items| Event::MaterialReceived { items }),
-        text().prop_map(|reason| Event::RequestReview { reason }),
-        (any::<bool>(), text())
+        3 => timer_fired(),
+        1 => text().prop_map(|reason| Event::SendReminder { reason }),
+        1 => select(WorkflowType::ALL).prop_map(|t| Event::Started(new_case(t, &[]))),
+        1 => text().prop_map(|text| Event::CustomerReplied { text }),
+        1 => (items(), text()).prop_map(|(items, note)| Event::MaterialProvided { items, note }),
+        1 => text().prop_map(|note| Event::ExecutorDone { note }),
+        1 => text().prop_map(|note| Event::PartnerDone { note }),
+        1 => text().prop_map(|what| Event::PartnerWaitsForCustomer { what }),
+        1 => items().prop_map(|items| Event::MaterialReceived { items }),
+        1 => text().prop_map(|reason| Event::RequestReview { reason }),
+        1 => (any::<bool>(), text())
             .prop_map(|(approved, note)| Event::ReviewDecided { approved, note }),
-        (select(Party::ALL), text(), items()).prop_map(|(party, what, checklist)| Event::WaitFor {
+        1 => (select(Party::ALL), text(), items()).prop_map(|(party, what, checklist)| Event::WaitFor {
             party,
             what,
             checklist
         }),
-        text().prop_map(|note| Event::Complete { note }),
-        text().prop_map(|owner| Event::ReassignOwner { owner }),
-        text().prop_map(|reason| Event::Cancel { reason }),
+        1 => text().prop_map(|note| Event::Complete { note }),
+        1 => text().prop_map(|owner| Event::ReassignOwner { owner }),
+        1 => text().prop_map(|reason| Event::Cancel { reason }),
     ]
 }
 
@@ -51,6 +85,11 @@ fn attributes() -> impl Strategy<Value = Vec<(&'static str, &'static str)>> {
         vec![],
         vec![("materials", "ID card, contract")],
         vec![("slot", "Tue 10:00")],
+        vec![
+            ("timers.waiting_for_customer.remind_after", "30m"),
+            ("timers.waiting_for_executor.expire_after", "2h"),
+            ("timers.waiting_for_executor.expire_action", "cancel"),
+        ],
     ])
 }
 
@@ -90,16 +129,34 @@ fn apply_timers(open: &mut BTreeSet<TimerKey>, effects: &[Effect]) {
     }
 }
 
+/// The timers the case's policy (its own overrides included) starts in its state.
 fn expected_timers(case: &Case, policy: &TimerPolicy) -> BTreeSet<TimerKey> {
     policy
+        .for_case(&case.attributes)
         .timers_for(case.workflow_type, case.state)
         .into_iter()
         .filter(|_| case.state.waiting_for().is_some())
-        .map(|(kind, _)| TimerKey {
+        .map(|t| TimerKey {
             state: case.state,
-            kind,
+            kind: t.kind,
         })
         .collect()
+}
+
+/// Point a generated timer at the case: its `fire_at` `lag` minutes ago, and (when `aim`) its
+/// key at the case's state.
+fn aimed(event: Event, case: &Case, now: DateTime<Utc>, lag: i64, aim: bool) -> Event {
+    match event {
+        Event::TimerFired { key, action, .. } => Event::TimerFired {
+            key: TimerKey {
+                state: if aim { case.state } else { key.state },
+                kind: key.kind,
+            },
+            action,
+            fire_at: now - Duration::minutes(lag),
+        },
+        other => other,
+    }
 }
 
 struct Stored {
@@ -126,7 +183,7 @@ proptest! {
     fn random_events_keep_cases_possible_and_replay_to_the_stored_case(
         workflow_type in select(WorkflowType::ALL),
         attributes in attributes(),
-        steps in prop::collection::vec((event(), 0i64..600), 0..40),
+        steps in prop::collection::vec((event(), 0i64..600, 0i64..300, any::<bool>()), 0..40),
     ) {
         let policy = TimerPolicy::default();
         let new = new_case(workflow_type, &attributes);
@@ -138,8 +195,13 @@ proptest! {
         let mut history = vec![Stored { event: Event::Started(new), at: t0(), case_after: opened.case.clone() }];
         let mut case = opened.case;
         let mut now = t0();
-        for (event, minutes) in steps {
+        for (event, minutes, lag, aim) in steps {
             now += Duration::minutes(minutes);
+            let event = aimed(event, &case, now, lag, aim);
+            // The engine removes a timer as it fires it, whatever the case then says.
+            if let Event::TimerFired { key, .. } = &event {
+                timers.remove(key);
+            }
             match decide(&case, &event, now, &policy) {
                 Ok(decision) => {
                     prop_assert!(!case.state.is_terminal(), "{} accepted {}", case.state, event.kind());
@@ -149,20 +211,39 @@ proptest! {
                     prop_assert_eq!(next.updated_at, now);
                     prop_assert_eq!(next.created_at, t0());
                     let moved = next.state != case.state || matches!(event, Event::WaitFor { .. });
-                    let timer_effects = decision.effects.iter().filter(|e| {
+                    let timer_effects: Vec<&Effect> = decision.effects.iter().filter(|e| {
                         matches!(e, Effect::StartTimer { .. } | Effect::CancelTimer { .. })
-                    });
+                    }).collect();
+                    let reminded = decision.effects.iter().any(|e| matches!(
+                        e, Effect::EnqueueActivity { activity, .. } if activity == "send_progress_reminder"
+                    ));
                     if !moved {
-                        prop_assert_eq!(timer_effects.count(), 0);
+                        // Only a reminder moves a timer in place: its own next reminder.
+                        for effect in &timer_effects {
+                            let is_next_reminder = matches!(
+                                effect,
+                                Effect::StartTimer { key, fire_at, .. }
+                                    if key.state == case.state && key.kind == TimerKind::Remind && *fire_at > now
+                            );
+                            prop_assert!(is_next_reminder, "{} moved {:?}", event.kind(), effect);
+                        }
                         prop_assert_eq!(
                             next.waiting.as_ref().map(|w| w.since),
                             case.waiting.as_ref().map(|w| w.since)
                         );
+                        let sent = |c: &Case| c.waiting.as_ref().map_or(0, |w| w.reminders_sent);
+                        prop_assert_eq!(sent(&next), sent(&case) + u32::from(reminded));
                     } else if let Some(waiting) = &next.waiting {
                         prop_assert_eq!(waiting.since, now);
+                        prop_assert_eq!(waiting.reminders_sent, 0);
                     }
                     apply_timers(&mut timers, &decision.effects);
-                    prop_assert_eq!(&timers, &expected_timers(&next, &policy));
+                    let expected = expected_timers(&next, &policy);
+                    if moved {
+                        prop_assert_eq!(&timers, &expected);
+                    } else {
+                        prop_assert!(timers.is_subset(&expected), "{:?} not within {:?}", timers, expected);
+                    }
                     history.push(Stored { event, at: now, case_after: next.clone() });
                     case = next;
                 }

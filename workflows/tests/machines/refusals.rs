@@ -1,12 +1,15 @@
 //! Which events each state of each workflow type accepts; everything else is refused naming
 //! the state the case stands in.
 
-use aijia_workflows::{CaseState, Event, Party, Refusal, WorkflowType, decide};
+use aijia_workflows::{
+    CaseState, Event, Party, Refusal, TimerAction, TimerKey, TimerKind, WorkflowType, decide,
+};
 
 use crate::support::{at, case_in, new_case, states_of};
 
-/// One event of every kind, with content a state that takes the kind would accept.
-fn one_of_each(workflow_type: WorkflowType) -> Vec<Event> {
+/// One event of every kind, with content a state that takes the kind would accept (a timer
+/// fires for the state the case stands in).
+fn one_of_each(workflow_type: WorkflowType, state: CaseState) -> Vec<Event> {
     vec![
         Event::Started(new_case(workflow_type, &[])),
         Event::CustomerReplied {
@@ -49,6 +52,20 @@ fn one_of_each(workflow_type: WorkflowType) -> Vec<Event> {
         Event::Cancel {
             reason: String::new(),
         },
+        Event::SendReminder {
+            reason: "sweep".into(),
+        },
+        Event::TimerFired {
+            key: TimerKey {
+                state,
+                kind: TimerKind::Remind,
+            },
+            action: TimerAction::Remind {
+                every_secs: None,
+                remaining: 0,
+            },
+            fire_at: at(1),
+        },
     ]
 }
 
@@ -79,6 +96,9 @@ fn accepted(workflow_type: WorkflowType, state: CaseState) -> Vec<&'static str> 
         _ => &[],
     };
     kinds.extend(own);
+    if state.waiting_for().is_some() {
+        kinds.extend(["send_reminder", "timer_fired"]);
+    }
     kinds
 }
 
@@ -88,7 +108,7 @@ fn every_state_accepts_exactly_its_table_and_refuses_the_rest_naming_the_state()
         for &state in states_of(workflow_type) {
             let case = case_in(workflow_type, state);
             let expected = accepted(workflow_type, state);
-            for event in one_of_each(workflow_type) {
+            for event in one_of_each(workflow_type, state) {
                 let kind = event.kind();
                 let result = decide(&case, &event, at(1), &Default::default());
                 if expected.contains(&kind) {
@@ -120,7 +140,7 @@ fn a_case_stored_in_a_state_its_type_never_enters_refuses_everything() {
             .filter(|s| !states_of(workflow_type).contains(s))
         {
             let case = case_in(workflow_type, state);
-            for event in one_of_each(workflow_type) {
+            for event in one_of_each(workflow_type, state) {
                 let kind = event.kind();
                 assert_eq!(
                     decide(&case, &event, at(1), &Default::default()),

@@ -1,12 +1,11 @@
-//! Builders and expected effects shared by the tests. Timer expectations restate the default
-//! policy (remind/escalate: 24h/48h, partner 48h/96h, review 4h/8h) on purpose, so a change
-//! to the defaults shows up here.
+//! Builders and expected effects shared by the tests. Timer expectations restate the shipped
+//! `workflows/policy/timers.toml` on purpose, so a change to the defaults shows up here.
 
 use std::collections::BTreeMap;
 
 use aijia_workflows::{
-    Case, CaseState, Decision, Effect, Event, NewCase, Refusal, TimerKey, TimerKind, TimerPolicy,
-    Waiting, WorkflowType, decide, start,
+    Case, CaseState, Decision, Effect, EscalateTo, Event, ExpireOutcome, NewCase, Refusal,
+    TimerAction, TimerKey, TimerKind, TimerPolicy, Waiting, WorkflowType, decide, start,
 };
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
@@ -63,33 +62,87 @@ pub fn refuse(case: &Case, event: Event) -> Refusal {
     }
 }
 
-fn default_hours(state: CaseState) -> (i64, i64) {
-    match state {
-        CaseState::WaitingForReview => (4, 8),
-        CaseState::WaitingForPartner => (48, 96),
-        _ => (24, 48),
+/// The shipped timers of one waiting state, restated: (reminder after, every, in all),
+/// (escalation after, to), (expiry after, outcome); hours throughout.
+pub type Shipped = (
+    Option<(i64, Option<i64>, u32)>,
+    Option<(i64, EscalateTo)>,
+    Option<(i64, ExpireOutcome)>,
+);
+
+pub fn shipped(workflow_type: WorkflowType, state: CaseState) -> Shipped {
+    use CaseState::*;
+    use EscalateTo::{Owner, Review};
+    use ExpireOutcome::{Cancel, Complete};
+    use WorkflowType::*;
+    match (workflow_type, state) {
+        (MaterialCollection, WaitingForCustomer) => (
+            Some((48, Some(48), 3)),
+            Some((7 * 24, Owner)),
+            Some((21 * 24, Cancel)),
+        ),
+        (ProgressInquiry, WaitingForExecutor) => (Some((4, Some(4), 3)), Some((24, Review)), None),
+        (ProgressInquiry, WaitingForPartner) => (Some((24, Some(24), 3)), Some((72, Review)), None),
+        (ProgressInquiry, WaitingForCustomer) => {
+            (Some((24, None, 1)), None, Some((7 * 24, Complete)))
+        }
+        (AppointmentConfirmation, WaitingForCustomer) => (
+            Some((12, Some(12), 2)),
+            Some((48, Owner)),
+            Some((5 * 24, Cancel)),
+        ),
+        (AppointmentConfirmation, WaitingForExecutor) => {
+            (Some((4, Some(4), 3)), Some((12, Owner)), None)
+        }
+        (PartnerCooperationRequest, WaitingForPartner) => {
+            (Some((48, Some(48), 3)), Some((5 * 24, Review)), None)
+        }
+        (PartnerCooperationRequest, WaitingForCustomer) => (
+            Some((24, Some(24), 3)),
+            Some((4 * 24, Owner)),
+            Some((10 * 24, Cancel)),
+        ),
+        (CompletionFeedback, WaitingForCustomer) => {
+            (Some((48, None, 1)), None, Some((7 * 24, Complete)))
+        }
+        (_, WaitingForExecutor) => (Some((8, Some(8), 3)), Some((24, Owner)), None),
+        (_, WaitingForPartner) => (Some((48, Some(24), 3)), Some((96, Owner)), None),
+        (_, WaitingForReview) => (Some((4, Some(4), 2)), Some((8, Owner)), None),
+        _ => (None, None, None),
     }
 }
 
-/// The timers the default policy starts on entering `state` at `now`.
-pub fn starts(state: CaseState, now: DateTime<Utc>) -> Vec<Effect> {
-    let (remind, escalate) = default_hours(state);
-    vec![
-        Effect::StartTimer {
-            key: TimerKey {
-                state,
-                kind: TimerKind::Remind,
-            },
-            fire_at: now + Duration::hours(remind),
-        },
-        Effect::StartTimer {
-            key: TimerKey {
-                state,
-                kind: TimerKind::Escalate,
-            },
-            fire_at: now + Duration::hours(escalate),
-        },
-    ]
+/// The timers the shipped policy starts on entering `state` at `now`.
+pub fn starts(workflow_type: WorkflowType, state: CaseState, now: DateTime<Utc>) -> Vec<Effect> {
+    let (remind, escalate, expire) = shipped(workflow_type, state);
+    let timer = |kind, hours: i64, action| Effect::StartTimer {
+        key: TimerKey { state, kind },
+        fire_at: now + Duration::hours(hours),
+        action,
+    };
+    let mut effects = Vec::new();
+    if let Some((after, every, times)) = remind {
+        let action = TimerAction::Remind {
+            every_secs: every.map(|h| (h * 3600) as u64),
+            remaining: times - 1,
+        };
+        effects.push(timer(TimerKind::Remind, after, action));
+    }
+    if let Some((after, to)) = escalate {
+        effects.push(timer(
+            TimerKind::Escalate,
+            after,
+            TimerAction::Escalate { to },
+        ));
+    }
+    if let Some((after, outcome)) = expire {
+        effects.push(timer(
+            TimerKind::Expire,
+            after,
+            TimerAction::Expire { outcome },
+        ));
+    }
+    effects
 }
 
 /// Every timer of `state`, cancelled on leaving it.
@@ -160,6 +213,7 @@ pub fn case_in(workflow_type: WorkflowType, state: CaseState) -> Case {
             Vec::new()
         },
         since: t0(),
+        reminders_sent: 0,
     });
     case.review_needed = state == CaseState::WaitingForReview;
     case.resume_state = case.review_needed.then_some(CaseState::Received);

@@ -14,11 +14,18 @@ use super::{
     StoreError, StoredCase, db,
 };
 
+mod automation;
+mod review;
+mod schedules;
+mod tasks;
+mod timers;
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
 
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    wake: super::TaskWake,
 }
 
 /// Unique-violation names we act on.
@@ -44,7 +51,10 @@ impl PgStore {
             .connect_with(options)
             .await
             .map_err(db("connecting to PostgreSQL"))?;
-        Ok(PgStore { pool })
+        Ok(PgStore {
+            pool,
+            wake: super::TaskWake::default(),
+        })
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -57,7 +67,7 @@ impl PgStore {
     }
 
     pub async fn create(&self, c: &Commit) -> Result<bool, StoreError> {
-        let (timer_names, timer_times, activities, inputs, keys) = children(c);
+        let (timer_names, timer_times, timer_actions, activities, inputs, keys) = children(c);
         let waiting = c.case.waiting.as_ref();
         let result = sqlx::query(
             "WITH ins AS (
@@ -71,15 +81,19 @@ impl PgStore {
                                          request_id, at, state_after, case_after, effects)
                 SELECT id, 1, $12, $13, $14, $15, $9, $11, $4, $10, $16 FROM ins
             ), tm AS (
-                INSERT INTO timers (case_id, name, fire_at, created_seq)
-                SELECT ins.id, t.name, t.fire_at, 1
-                FROM ins, unnest($17::text[], $18::timestamptz[]) AS t(name, fire_at)
+                INSERT INTO timers (case_id, name, fire_at, created_seq, action)
+                SELECT ins.id, t.name, t.fire_at, 1, t.action
+                FROM ins, unnest($17::text[], $18::timestamptz[], $22::jsonb[]) AS t(name, fire_at, action)
             ), tk AS (
                 INSERT INTO activity_tasks (case_id, activity, input, idempotency_key, created_seq, created_at, run_at)
                 SELECT ins.id, t.activity, t.input, t.key, 1, $11, $11
                 FROM ins, unnest($19::text[], $20::jsonb[], $21::text[]) AS t(activity, input, key)
             )
-            SELECT count(*) AS created FROM ins",
+            SELECT count(*) AS created,
+                   bool_or(CASE WHEN cardinality($19::text[]) > 0
+                                THEN pg_notify('aijia_tasks', '') END IS NULL) AS quiet,
+                   bool_or(CASE WHEN $23 THEN pg_notify('aijia_timers', '') END IS NULL) AS quiet_timers
+            FROM ins",
         )
         .bind(c.case_id)
         .bind(c.case.workflow_type.as_str())
@@ -102,6 +116,8 @@ impl PgStore {
         .bind(activities)
         .bind(inputs)
         .bind(keys)
+        .bind(timer_actions)
+        .bind(c.wakes_timers())
         .fetch_one(&self.pool)
         .await;
         match result {
@@ -121,13 +137,21 @@ impl PgStore {
     }
 
     pub async fn commit(&self, c: &Commit) -> Result<(), CommitError> {
-        let (timer_names, timer_times, activities, inputs, keys) = children(c);
+        let (timer_names, timer_times, timer_actions, activities, inputs, keys) = children(c);
         let waiting = c.case.waiting.as_ref();
         let row = sqlx::query(
-            "WITH upd AS (
+            "WITH tl AS (
+                -- The task this commit settles ($22, see store/tasks.rs), locked if its fence holds.
+                SELECT id FROM activity_tasks
+                WHERE id = ($22::jsonb->>'task_id')::bigint
+                  AND claims = ($22::jsonb->>'claims')::bigint
+                  AND state IN (SELECT jsonb_array_elements_text($22::jsonb->'states'))
+                FOR UPDATE
+            ), upd AS (
                 UPDATE cases SET state = $3, waiting_for = $4, waiting_since = $5, owner = $6,
-                                 version = version + 1, data = $7, updated_at = $8
-                WHERE id = $1 AND version = $2
+                                 version = version + 1, data = $7, updated_at = $8,
+                                 needs_operator = $24
+                WHERE id = $1 AND version = $2 AND ($22::jsonb IS NULL OR EXISTS (SELECT 1 FROM tl))
                 RETURNING id, version
             ), ev AS (
                 INSERT INTO case_events (case_id, seq, event_type, payload, actor_role, actor_id,
@@ -137,17 +161,39 @@ impl PgStore {
                 DELETE FROM timers
                 WHERE case_id = $1 AND name = ANY($15::text[]) AND EXISTS (SELECT 1 FROM upd)
             ), tm AS (
-                INSERT INTO timers (case_id, name, fire_at, created_seq)
-                SELECT upd.id, t.name, t.fire_at, upd.version
-                FROM upd, unnest($16::text[], $17::timestamptz[]) AS t(name, fire_at)
+                INSERT INTO timers (case_id, name, fire_at, created_seq, action)
+                SELECT upd.id, t.name, t.fire_at, upd.version, t.action
+                FROM upd, unnest($16::text[], $17::timestamptz[], $21::jsonb[]) AS t(name, fire_at, action)
                 ON CONFLICT (case_id, name)
-                DO UPDATE SET fire_at = EXCLUDED.fire_at, created_seq = EXCLUDED.created_seq
+                DO UPDATE SET fire_at = EXCLUDED.fire_at, created_seq = EXCLUDED.created_seq,
+                              action = EXCLUDED.action, locked_until = NULL
             ), tk AS (
                 INSERT INTO activity_tasks (case_id, activity, input, idempotency_key, created_seq, created_at, run_at)
                 SELECT upd.id, t.activity, t.input, t.key, upd.version, $8, $8
                 FROM upd, unnest($18::text[], $19::jsonb[], $20::text[]) AS t(activity, input, key)
+            ), tu AS (
+                UPDATE activity_tasks t
+                SET state = $22::jsonb->>'state',
+                    result = coalesce($22::jsonb->'result', t.result),
+                    last_error = coalesce($22::jsonb->'error', t.last_error),
+                    attempts = CASE WHEN ($22::jsonb->>'reset')::boolean THEN 0 ELSE t.attempts END,
+                    run_at = CASE WHEN ($22::jsonb->>'reset')::boolean THEN $8 ELSE t.run_at END,
+                    lease_owner = CASE WHEN ($22::jsonb->>'reset')::boolean THEN NULL ELSE t.lease_owner END,
+                    lease_expires_at = CASE WHEN ($22::jsonb->>'reset')::boolean THEN NULL ELSE t.lease_expires_at END,
+                    completed_at = CASE WHEN ($22::jsonb->>'reset')::boolean THEN NULL ELSE $8 END,
+                    updated_at = $8
+                FROM tl WHERE t.id = tl.id AND EXISTS (SELECT 1 FROM upd)
+            ), tc AS (
+                -- A cancelled case cancels its pending and running tasks.
+                UPDATE activity_tasks SET state = 'cancelled', completed_at = $8, updated_at = $8
+                WHERE case_id = $1 AND $23 AND state IN ('pending', 'running')
+                  AND id NOT IN (SELECT id FROM tl) AND EXISTS (SELECT 1 FROM upd)
             )
-            SELECT version FROM upd",
+            SELECT version,
+                   CASE WHEN cardinality($18::text[]) > 0 OR ($22::jsonb->>'reset')::boolean
+                        THEN pg_notify('aijia_tasks', '') END IS NULL AS quiet,
+                   CASE WHEN $25 THEN pg_notify('aijia_timers', '') END IS NULL AS quiet_timers
+            FROM upd",
         )
         .bind(c.case_id)
         .bind(c.base_version)
@@ -169,6 +215,11 @@ impl PgStore {
         .bind(activities)
         .bind(inputs)
         .bind(keys)
+        .bind(timer_actions)
+        .bind(c.task_update.as_ref().map(|u| Json(u.param())))
+        .bind(c.cancel_tasks)
+        .bind(c.needs_operator())
+        .bind(c.wakes_timers())
         .fetch_optional(&self.pool)
         .await
         .map_err(|e| match violated(&e).as_deref() {
@@ -270,6 +321,7 @@ impl PgStore {
                AND ($5::text IS NULL OR customer_id = $5)
                AND ($6::timestamptz IS NULL OR waiting_since <= $6)
                AND ($7::uuid IS NULL OR id < $7)
+               AND ($9::boolean IS NULL OR needs_operator = $9)
              ORDER BY id DESC
              LIMIT $8",
         )
@@ -281,6 +333,7 @@ impl PgStore {
         .bind(f.waiting_since_before)
         .bind(f.before_id)
         .bind(i64::from(f.limit))
+        .bind(f.needs_operator)
         .fetch_all(&self.pool)
         .await
         .map_err(db("listing cases"))?
@@ -348,6 +401,7 @@ impl PgStore {
 type Children = (
     Vec<String>,
     Vec<DateTime<Utc>>,
+    Vec<Json<serde_json::Value>>,
     Vec<String>,
     Vec<Json<serde_json::Value>>,
     Vec<String>,
@@ -358,6 +412,10 @@ fn children(c: &Commit) -> Children {
     (
         c.timers_to_start.iter().map(|t| t.name.clone()).collect(),
         c.timers_to_start.iter().map(|t| t.fire_at).collect(),
+        c.timers_to_start
+            .iter()
+            .map(|t| Json(t.action.clone()))
+            .collect(),
         c.tasks.iter().map(|(a, _)| a.clone()).collect(),
         c.tasks.iter().map(|(_, i)| Json(i.clone())).collect(),
         c.task_keys(),

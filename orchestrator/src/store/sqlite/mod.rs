@@ -18,18 +18,25 @@ use super::{
     StoreError, StoredCase, db, decode_json, encode_json,
 };
 
+mod automation;
+mod review;
+mod schedules;
+mod tasks;
+mod timers;
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    wake: super::TaskWake,
 }
 
-fn micros(t: DateTime<Utc>) -> i64 {
+pub(super) fn micros(t: DateTime<Utc>) -> i64 {
     t.timestamp_micros()
 }
 
-fn from_micros(what: &'static str, us: i64) -> Result<DateTime<Utc>, StoreError> {
+pub(super) fn from_micros(what: &'static str, us: i64) -> Result<DateTime<Utc>, StoreError> {
     DateTime::from_timestamp_micros(us).ok_or(StoreError::Corrupt {
         what,
         detail: format!("timestamp {us} out of range"),
@@ -66,7 +73,14 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(db("opening the SQLite database"))?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore {
+            pool,
+            wake: super::TaskWake::default(),
+        })
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
     }
 
     pub async fn migrate(&self) -> Result<(), StoreError> {
@@ -121,7 +135,8 @@ impl SqliteStore {
         let data = encode_json(&c.case);
         let updated = sqlx::query(
             "UPDATE cases SET state = ?3, waiting_for = ?4, waiting_since = ?5, owner = ?6,
-                              version = version + 1, data = ?7, updated_at = ?8
+                              version = version + 1, data = ?7, updated_at = ?8,
+                              needs_operator = ?9
              WHERE id = ?1 AND version = ?2",
         )
         .bind(c.case_id)
@@ -132,12 +147,23 @@ impl SqliteStore {
         .bind(&c.case.owner)
         .bind(&data)
         .bind(micros(c.at))
+        .bind(c.needs_operator())
         .execute(&mut *tx)
         .await
         .map_err(db("updating a case"))?;
         if updated.rows_affected() == 0 {
             return Err(CommitError::VersionConflict);
         }
+        // The task this commit settles must still be as its fence says, or nothing is written.
+        if !tasks::write_task_update(&mut tx, c)
+            .await
+            .map_err(db("settling a task"))?
+        {
+            return Err(CommitError::VersionConflict);
+        }
+        tasks::cancel_case_tasks(&mut tx, c)
+            .await
+            .map_err(db("cancelling a cancelled case's tasks"))?;
         for name in &c.timers_to_cancel {
             sqlx::query("DELETE FROM timers WHERE case_id = ?1 AND name = ?2")
                 .bind(c.case_id)
@@ -244,6 +270,7 @@ impl SqliteStore {
                AND (?5 IS NULL OR customer_id = ?5)
                AND (?6 IS NULL OR waiting_since <= ?6)
                AND (?7 IS NULL OR id < ?7)
+               AND (?9 IS NULL OR needs_operator = ?9)
              ORDER BY id DESC
              LIMIT ?8",
         )
@@ -255,6 +282,7 @@ impl SqliteStore {
         .bind(f.waiting_since_before.map(micros))
         .bind(f.before_id)
         .bind(i64::from(f.limit))
+        .bind(f.needs_operator)
         .fetch_all(&self.pool)
         .await
         .map_err(db("listing cases"))?
@@ -344,14 +372,17 @@ async fn write_children(
     .await?;
     for timer in &c.timers_to_start {
         sqlx::query(
-            "INSERT INTO timers (case_id, name, fire_at, created_seq) VALUES (?1, ?2, ?3, ?4)
+            "INSERT INTO timers (case_id, name, fire_at, created_seq, action)
+             VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (case_id, name)
-             DO UPDATE SET fire_at = excluded.fire_at, created_seq = excluded.created_seq",
+             DO UPDATE SET fire_at = excluded.fire_at, created_seq = excluded.created_seq,
+                           action = excluded.action, locked_until = NULL",
         )
         .bind(c.case_id)
         .bind(&timer.name)
         .bind(micros(timer.fire_at))
         .bind(c.seq())
+        .bind(encode_json(&timer.action))
         .execute(&mut **tx)
         .await?;
     }

@@ -1,0 +1,141 @@
+//! `aijia identity …`: record identity checks, and read or store customers' private context
+//! (read only once the case's customer identity is confirmed).
+
+use aijia_proto::v1 as pb;
+use aijia_proto::v1::identity_service_client::IdentityServiceClient;
+use clap::{Args, Subcommand};
+use serde_json::{Value, json};
+
+use super::DEFAULT_SERVER;
+use super::case::{actor, default_actor, request_id, rpc_error};
+use super::output::{self, print_json, time};
+
+#[derive(Debug, Args)]
+pub struct IdentityArgs {
+    /// The server's address.
+    #[arg(long, global = true, env = "AIJIA_SERVER", default_value = DEFAULT_SERVER)]
+    server: String,
+    /// Print JSON instead of tables (for scripts).
+    #[arg(long, global = true)]
+    json: bool,
+    /// Who acts, as role:id (e.g. identity:identity-agent, operator:alice).
+    #[arg(long, global = true, env = "AIJIA_ACTOR", default_value_t = default_actor())]
+    actor: String,
+    #[command(subcommand)]
+    command: IdentityCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum IdentityCommand {
+    /// Record the case's customer identity as confirmed (or claimed, or failed).
+    Confirm {
+        case_id: String,
+        /// order_number_match, phone_match, email_code or back_office_match.
+        #[arg(long, default_value = "")]
+        method: String,
+        /// What matched.
+        #[arg(long, default_value = "")]
+        evidence: String,
+        /// confirmed (default), claimed or failed.
+        #[arg(long, default_value = "confirmed")]
+        status: String,
+        #[arg(long)]
+        request_id: Option<String>,
+    },
+    /// The private context of the case's customer (refused, and recorded, before
+    /// identity is confirmed).
+    Context {
+        case_id: String,
+        #[arg(long, default_value = "")]
+        purpose: String,
+    },
+    /// Store a customer's private context (a JSON object).
+    PutContext {
+        customer_id: String,
+        #[arg(long)]
+        json_object: String,
+    },
+}
+
+pub async fn run(args: IdentityArgs) -> anyhow::Result<()> {
+    let channel = super::connect(&args.server).await?;
+    let mut client = IdentityServiceClient::new(channel);
+    let json = args.json;
+    let who = Some(actor(&args.actor));
+    match args.command {
+        IdentityCommand::Confirm {
+            case_id,
+            method,
+            evidence,
+            status,
+            request_id: rid,
+        } => {
+            let resp = client
+                .confirm_identity(pb::ConfirmIdentityRequest {
+                    request_id: request_id(rid),
+                    case_id,
+                    method,
+                    evidence,
+                    actor: who,
+                    status,
+                })
+                .await
+                .map_err(rpc_error)?
+                .into_inner();
+            output::change(resp.change.as_ref(), json)
+        }
+        IdentityCommand::Context { case_id, purpose } => {
+            let resp = client
+                .get_customer_context(pb::GetCustomerContextRequest {
+                    case_id,
+                    actor: who,
+                    purpose,
+                    request_id: String::new(),
+                })
+                .await
+                .map_err(rpc_error)?
+                .into_inner();
+            let context = serde_json::from_str::<Value>(&resp.context_json).unwrap_or(Value::Null);
+            if json {
+                return print_json(&json!({
+                    "found": resp.found,
+                    "customer_id": resp.customer_id,
+                    "context": context,
+                    "updated_by": resp.updated_by,
+                    "updated_at": time(resp.updated_at.as_ref()),
+                }));
+            }
+            if !resp.found {
+                println!("no private context is stored for this customer");
+                return Ok(());
+            }
+            println!(
+                "customer {} (updated by {} at {})",
+                resp.customer_id,
+                resp.updated_by,
+                time(resp.updated_at.as_ref())
+            );
+            println!("{}", serde_json::to_string_pretty(&context)?);
+            Ok(())
+        }
+        IdentityCommand::PutContext {
+            customer_id,
+            json_object,
+        } => {
+            let resp = client
+                .put_customer_context(pb::PutCustomerContextRequest {
+                    customer_id,
+                    context_json: json_object,
+                    actor: who,
+                })
+                .await
+                .map_err(rpc_error)?
+                .into_inner();
+            if json {
+                return print_json(&json!({"updated_at": time(resp.updated_at.as_ref())}));
+            }
+            println!("context stored at {}", time(resp.updated_at.as_ref()));
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,365 @@
+//! Cron schedules: create, change, pause, trigger, and fire them exactly once.
+//!
+//! A schedule row holds its spec, the last nominal time handled and the next time a process
+//! must look (`next_fire_at`: the next nominal fire plus its jitter). Firing is lease-claimed,
+//! and each fire's action is idempotent (its request ids derive from the schedule and the
+//! nominal time), so a process that dies mid-fire is simply followed by another that redoes
+//! the same fire without doubling anything.
+
+use aijia_workflows::schedule::{
+    CronSpec, MISFIRE_THRESHOLD_SECS, MissedFirePolicy, ScheduleAction, ScheduleDefinition,
+    ScheduleError, SweepFilter, due_fires, jitter_for,
+};
+use aijia_workflows::{Actor, ActorRole, Event};
+use chrono::{DateTime, TimeDelta, Utc};
+use tracing::{info, warn};
+use uuid::Uuid;
+
+use super::{Engine, EngineError, SignalRequest};
+use crate::ids::{CaseId, RequestId};
+use crate::store::{CaseFilter, CreatedSchedule, FireRecord, StoredSchedule};
+
+/// A schedule as callers see it.
+#[derive(Debug, Clone)]
+pub struct ScheduleView {
+    pub stored: StoredSchedule,
+    pub spec: ScheduleDefinition,
+    pub next_fires: Vec<DateTime<Utc>>,
+    pub recent_fires: Vec<FireRecord>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScheduleRefusal {
+    #[error("schedule {0} not found")]
+    NotFound(Uuid),
+    #[error("a schedule named {0:?} already exists")]
+    NameTaken(String),
+    #[error(transparent)]
+    Invalid(#[from] ScheduleError),
+}
+
+impl From<ScheduleRefusal> for EngineError {
+    fn from(r: ScheduleRefusal) -> Self {
+        EngineError::Schedule(r)
+    }
+}
+
+/// How many upcoming and recent fires a view shows.
+const SHOWN_FIRES: usize = 3;
+const RECENT_FIRES: u32 = 5;
+
+impl Engine {
+    pub async fn create_schedule(
+        &self,
+        request_id: &RequestId,
+        name: String,
+        spec: ScheduleDefinition,
+        paused: bool,
+    ) -> Result<(ScheduleView, bool), EngineError> {
+        let cron = spec.validate().map_err(ScheduleRefusal::Invalid)?;
+        let now = self.clock.now();
+        let id = Uuid::now_v7();
+        let stored = StoredSchedule {
+            id,
+            name: name.clone(),
+            spec: serde_json::to_value(&spec).unwrap_or_default(),
+            paused,
+            last_nominal: Some(now),
+            next_fire_at: (!paused).then(|| next_look(&cron, &spec, id, now)).flatten(),
+            created_at: now,
+            updated_at: now,
+        };
+        match self.store.create_schedule(&stored, request_id.as_str()).await? {
+            CreatedSchedule::Created(s) => Ok((self.schedule_view(s).await?, true)),
+            CreatedSchedule::Repeated(s) => Ok((self.schedule_view(s).await?, false)),
+            CreatedSchedule::NameTaken => Err(ScheduleRefusal::NameTaken(name).into()),
+        }
+    }
+
+    pub async fn get_schedule(&self, id: Uuid) -> Result<ScheduleView, EngineError> {
+        let stored = self.load_schedule(id).await?;
+        self.schedule_view(stored).await
+    }
+
+    pub async fn list_schedules(
+        &self,
+        after_name: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<ScheduleView>, EngineError> {
+        let mut views = Vec::new();
+        for stored in self.store.list_schedules(after_name, limit).await? {
+            views.push(self.schedule_view(stored).await?);
+        }
+        Ok(views)
+    }
+
+    /// Replaces the spec; the next fire is computed afresh from now.
+    pub async fn update_schedule(
+        &self,
+        id: Uuid,
+        spec: ScheduleDefinition,
+    ) -> Result<ScheduleView, EngineError> {
+        let cron = spec.validate().map_err(ScheduleRefusal::Invalid)?;
+        let mut stored = self.load_schedule(id).await?;
+        let now = self.clock.now();
+        stored.spec = serde_json::to_value(&spec).unwrap_or_default();
+        stored.last_nominal = Some(now);
+        stored.next_fire_at = (!stored.paused)
+            .then(|| next_look(&cron, &spec, id, now))
+            .flatten();
+        stored.updated_at = now;
+        self.save(stored).await
+    }
+
+    /// Pausing means "not then": fires that fall in a pause are skipped, not made up later.
+    pub async fn set_schedule_paused(
+        &self,
+        id: Uuid,
+        paused: bool,
+    ) -> Result<ScheduleView, EngineError> {
+        let mut stored = self.load_schedule(id).await?;
+        if stored.paused == paused {
+            return self.schedule_view(stored).await;
+        }
+        let spec = spec_of(&stored)?;
+        let cron = spec.validate().map_err(ScheduleRefusal::Invalid)?;
+        let now = self.clock.now();
+        stored.paused = paused;
+        stored.last_nominal = Some(now);
+        stored.next_fire_at = (!paused).then(|| next_look(&cron, &spec, id, now)).flatten();
+        stored.updated_at = now;
+        self.save(stored).await
+    }
+
+    pub async fn delete_schedule(&self, id: Uuid) -> Result<(), EngineError> {
+        if self.store.delete_schedule(id).await? {
+            Ok(())
+        } else {
+            Err(ScheduleRefusal::NotFound(id).into())
+        }
+    }
+
+    /// Fires the schedule's action now, once per request id, outside its cron rhythm.
+    pub async fn trigger_schedule(
+        &self,
+        id: Uuid,
+        request_id: &RequestId,
+    ) -> Result<FireRecord, EngineError> {
+        let stored = self.load_schedule(id).await?;
+        if let Some(prior) = self.store.find_trigger(id, request_id.as_str()).await? {
+            return Ok(prior);
+        }
+        let spec = spec_of(&stored)?;
+        let cron = spec.validate().map_err(ScheduleRefusal::Invalid)?;
+        let now = self.clock.now();
+        let key = format!("schedule:{id}:trigger:{}", request_id.as_str());
+        let (ok, detail) = self.perform(&stored, &spec, &cron, now, &key).await;
+        let fire = FireRecord {
+            nominal: now,
+            actual: now,
+            outcome: if ok { "triggered" } else { "failed" }.into(),
+            detail,
+            request_id: Some(request_id.as_str().to_owned()),
+        };
+        Ok(self.store.record_trigger(id, &fire).await?)
+    }
+
+    /// Claims one due schedule and fires what is due of it; false when none was due.
+    pub async fn fire_due_schedule(&self, lease: TimeDelta) -> Result<bool, EngineError> {
+        let now = self.clock.now();
+        let Some(mut stored) = self.store.claim_due_schedule(now, now + lease).await? else {
+            return Ok(false);
+        };
+        let (spec, cron) = match spec_of(&stored).and_then(|spec| {
+            let cron = spec.validate().map_err(ScheduleRefusal::Invalid)?;
+            Ok((spec, cron))
+        }) {
+            Ok(ok) => ok,
+            Err(err) => {
+                // Written specs are validated, so this is a stored spec gone bad: park it.
+                warn!(schedule = %stored.id, error = %err, "schedule spec unusable; pausing it");
+                stored.paused = true;
+                stored.next_fire_at = None;
+                stored.updated_at = now;
+                self.store.finish_fires(&stored, &[]).await?;
+                self.store.save_schedule(&stored).await?;
+                return Ok(true);
+            }
+        };
+        let since = stored.last_nominal.unwrap_or(stored.created_at);
+        let (nominals, skipped) = due_now(&cron, &spec, since, now);
+        if skipped > 0 {
+            warn!(schedule = %stored.name, skipped, policy = ?spec.missed_fire, "missed fires not made up");
+        }
+        let mut fires = Vec::with_capacity(nominals.len());
+        for nominal in nominals {
+            let key = format!("schedule:{}:{}", stored.id, nominal.timestamp_micros());
+            let (ok, detail) = self.perform(&stored, &spec, &cron, nominal, &key).await;
+            info!(schedule = %stored.name, %nominal, ok, %detail, "schedule fired");
+            fires.push(FireRecord {
+                nominal,
+                actual: self.clock.now(),
+                outcome: if ok { "ok" } else { "failed" }.into(),
+                detail,
+                request_id: None,
+            });
+        }
+        stored.last_nominal = Some(now);
+        stored.next_fire_at = next_look(&cron, &spec, stored.id, now);
+        stored.updated_at = self.clock.now();
+        self.store.finish_fires(&stored, &fires).await?;
+        Ok(true)
+    }
+
+    /// Runs a fire's action; `key` makes it idempotent. Returns success and a detail line.
+    async fn perform(
+        &self,
+        stored: &StoredSchedule,
+        spec: &ScheduleDefinition,
+        cron: &CronSpec,
+        nominal: DateTime<Utc>,
+        key: &str,
+    ) -> (bool, String) {
+        let actor = Actor {
+            role: ActorRole::System,
+            id: format!("schedule:{}", stored.name),
+        };
+        let request_id = match RequestId::parse(key) {
+            Ok(id) => id,
+            Err(e) => return (false, e),
+        };
+        match &spec.action {
+            ScheduleAction::StartCase(start) => {
+                let new = start.new_case(cron, nominal);
+                match self.start_case(request_id, new, actor).await {
+                    Ok((change, true)) => (true, format!("started case {}", change.view.id)),
+                    Ok((change, false)) => (true, format!("case {} already open", change.view.id)),
+                    Err(e) => (false, e.to_string()),
+                }
+            }
+            ScheduleAction::ReminderSweep { filter } => {
+                match self.sweep(filter, request_id, actor, &stored.name).await {
+                    Ok(n) => (true, format!("reminded {n} cases")),
+                    Err(e) => (false, e.to_string()),
+                }
+            }
+        }
+    }
+
+    /// Sends a reminder to every waiting case the filter selects; returns how many.
+    async fn sweep(
+        &self,
+        filter: &SweepFilter,
+        request_id: RequestId,
+        actor: Actor,
+        schedule: &str,
+    ) -> Result<u32, EngineError> {
+        let now = self.clock.now();
+        let mut page = CaseFilter {
+            state: filter.state.map(|s| s.to_string()),
+            waiting_for: filter.waiting_for.map(|p| p.to_string()),
+            workflow_type: filter.workflow_type.map(|w| w.to_string()),
+            waiting_since_before: filter
+                .waiting_longer_than_secs
+                .and_then(|s| i64::try_from(s).ok())
+                .map(|s| now - TimeDelta::seconds(s)),
+            limit: 500,
+            ..CaseFilter::default()
+        };
+        let mut reminded = 0;
+        loop {
+            let cases = self.store.list(&page).await?;
+            let Some(last) = cases.last().map(|c| c.id) else {
+                break;
+            };
+            for stored in cases.iter().filter(|c| filter.matches(&c.case, now)) {
+                let signal = SignalRequest {
+                    request_id: request_id.clone(),
+                    case_id: CaseId(stored.id),
+                    actor: actor.clone(),
+                    expected_version: None,
+                    event: Event::SendReminder {
+                        reason: format!("schedule {schedule}"),
+                    },
+                };
+                match self.signal(signal).await {
+                    Ok(change) if !change.duplicate => reminded += 1,
+                    Ok(_) => {}
+                    // The case moved on between listing and reminding: nothing to remind.
+                    Err(EngineError::Refused(_) | EngineError::NotFound(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            page.before_id = Some(last);
+        }
+        Ok(reminded)
+    }
+
+    async fn load_schedule(&self, id: Uuid) -> Result<StoredSchedule, EngineError> {
+        self.store
+            .get_schedule(id)
+            .await?
+            .ok_or_else(|| ScheduleRefusal::NotFound(id).into())
+    }
+
+    async fn save(&self, stored: StoredSchedule) -> Result<ScheduleView, EngineError> {
+        if !self.store.save_schedule(&stored).await? {
+            return Err(ScheduleRefusal::NotFound(stored.id).into());
+        }
+        self.schedule_view(stored).await
+    }
+
+    async fn schedule_view(&self, stored: StoredSchedule) -> Result<ScheduleView, EngineError> {
+        let spec = spec_of(&stored)?;
+        let next_fires = match (stored.paused, CronSpec::parse(&spec.cron, &spec.time_zone)) {
+            (false, Ok(cron)) => {
+                let after = stored.last_nominal.unwrap_or(stored.created_at).max(self.clock.now());
+                cron.upcoming(after, SHOWN_FIRES)
+            }
+            _ => Vec::new(),
+        };
+        let recent_fires = self.store.recent_fires(stored.id, RECENT_FIRES).await?;
+        Ok(ScheduleView {
+            stored,
+            spec,
+            next_fires,
+            recent_fires,
+        })
+    }
+}
+
+fn spec_of(stored: &StoredSchedule) -> Result<ScheduleDefinition, ScheduleRefusal> {
+    serde_json::from_value(stored.spec.clone()).map_err(|e| {
+        ScheduleRefusal::Invalid(ScheduleError::Policy(format!("stored spec unreadable: {e}")))
+    })
+}
+
+/// When a process must next look at the schedule: its next nominal fire plus that fire's
+/// jitter (stable per schedule and fire, so every process agrees).
+fn next_look(cron: &CronSpec, spec: &ScheduleDefinition, id: Uuid, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let nominal = cron.next_after(after)?;
+    Some(nominal + jitter_for(&id.to_string(), nominal, spec.max_jitter()))
+}
+
+/// The nominal times to fire now, and how many missed ones the policy drops. A fire counts as
+/// on time while it is within the misfire threshold plus the jitter it may have been given.
+fn due_now(
+    cron: &CronSpec,
+    spec: &ScheduleDefinition,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> (Vec<DateTime<Utc>>, u32) {
+    match spec.missed_fire {
+        MissedFirePolicy::Skip => {
+            let due = due_fires(cron, since, now, MissedFirePolicy::FireOnce);
+            let on_time = TimeDelta::seconds(MISFIRE_THRESHOLD_SECS) + spec.max_jitter();
+            let (fires, late): (Vec<_>, Vec<_>) =
+                due.fires.into_iter().partition(|n| now - *n <= on_time);
+            (fires, due.skipped + late.len() as u32)
+        }
+        policy => {
+            let due = due_fires(cron, since, now, policy);
+            (due.fires, due.skipped)
+        }
+    }
+}

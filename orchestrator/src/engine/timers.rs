@@ -1,0 +1,60 @@
+//! Firing a due timer: one `timer_fired` event, applied exactly once.
+
+use aijia_workflows::{Actor, ActorRole, Event, TimerAction, TimerKey};
+use tracing::error;
+
+use super::{Engine, EngineError, SignalRequest};
+use crate::ids::{CaseId, RequestId};
+use crate::store::DueTimer;
+
+/// What became of a claimed timer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimerOutcome {
+    Fired { event_seq: i64 },
+    /// The case had moved on (or is gone): the timer was dropped without an event.
+    Stale,
+}
+
+impl Engine {
+    /// Applies a claimed timer to its case. The request id is derived from the timer's name
+    /// and due time, so a timer fired twice (a lease ran out mid-fire) is applied once; the
+    /// commit that applies it also deletes or moves the timer row.
+    pub async fn fire_timer(&self, timer: &DueTimer) -> Result<TimerOutcome, EngineError> {
+        let (Ok(key), Ok(action)) = (
+            timer.name.parse::<TimerKey>(),
+            serde_json::from_value::<TimerAction>(timer.action.clone()),
+        ) else {
+            // Not ours to interpret: keep it from being claimed forever, and say so loudly.
+            error!(case_id = %timer.case_id, timer = %timer.name, action = %timer.action, "unreadable timer dropped");
+            self.store.delete_timer(timer).await?;
+            return Ok(TimerOutcome::Stale);
+        };
+        let request_id = format!("timer:{}:{}", timer.name, timer.fire_at.timestamp_micros());
+        let signal = SignalRequest {
+            request_id: RequestId::parse(&request_id).map_err(|e| {
+                EngineError::Refused(aijia_workflows::Refusal::Invalid(e))
+            })?,
+            case_id: CaseId(timer.case_id),
+            actor: Actor {
+                role: ActorRole::System,
+                id: format!("timer@{}", self.node),
+            },
+            expected_version: None,
+            event: Event::TimerFired {
+                key,
+                action,
+                fire_at: timer.fire_at,
+            },
+        };
+        match self.signal(signal).await {
+            Ok(change) => Ok(TimerOutcome::Fired {
+                event_seq: change.event_seq,
+            }),
+            Err(EngineError::Refused(_) | EngineError::NotFound(_)) => {
+                self.store.delete_timer(timer).await?;
+                Ok(TimerOutcome::Stale)
+            }
+            Err(other) => Err(other),
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! `aijia.v1.AutomationService`: action modes, the global pause, policy versions and
+//! rollback, risk policy loading, and policy replay. Decode and validate, call the engine,
+//! encode.
+
+use aijia_proto::v1 as pb;
+use aijia_proto::v1::automation_service_server::AutomationService;
+use aijia_workflows::automation::{ActionType, Mode};
+use chrono::{DateTime, Utc};
+use tonic::{Request, Response, Status};
+
+use super::convert;
+use super::rails_convert as rc;
+use super::status::invalid;
+use crate::engine::Engine;
+
+#[derive(Debug, Clone)]
+pub struct AutomationApi {
+    engine: Engine,
+}
+
+impl AutomationApi {
+    pub fn new(engine: Engine) -> Self {
+        AutomationApi { engine }
+    }
+}
+
+fn time(field: &str, t: Option<&prost_types::Timestamp>) -> Result<DateTime<Utc>, Status> {
+    let t = t.ok_or_else(|| invalid(field, "is required"))?;
+    DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(u32::MAX))
+        .ok_or_else(|| invalid(field, "is not a valid time"))
+}
+
+#[tonic::async_trait]
+impl AutomationService for AutomationApi {
+    async fn get_automation_policy(
+        &self,
+        _request: Request<pb::GetAutomationPolicyRequest>,
+    ) -> Result<Response<pb::AutomationPolicyResponse>, Status> {
+        let overview = self.engine.automation_overview().await?;
+        Ok(Response::new(rc::overview(&overview)))
+    }
+
+    async fn set_action_mode(
+        &self,
+        request: Request<pb::SetActionModeRequest>,
+    ) -> Result<Response<pb::AutomationPolicyResponse>, Status> {
+        let req = request.into_inner();
+        let request_id = convert::request_id(&req.request_id)?;
+        let action: ActionType = convert::parse("action_type", &req.action_type)?;
+        let mode: Mode = convert::parse("mode", &req.mode)?;
+        let actor = rc::actor(req.actor.as_ref())?;
+        let reason = rc::reason("reason", &req.reason)?;
+        let overview = self
+            .engine
+            .set_action_mode(request_id, action, mode, actor, reason, req.force)
+            .await?;
+        Ok(Response::new(rc::overview(&overview)))
+    }
+
+    async fn pause_automation(
+        &self,
+        request: Request<pb::PauseAutomationRequest>,
+    ) -> Result<Response<pb::AutomationPolicyResponse>, Status> {
+        let req = request.into_inner();
+        let overview = self
+            .engine
+            .set_paused(
+                convert::request_id(&req.request_id)?,
+                true,
+                rc::actor(req.actor.as_ref())?,
+                rc::reason("reason", &req.reason)?,
+            )
+            .await?;
+        Ok(Response::new(rc::overview(&overview)))
+    }
+
+    async fn resume_automation(
+        &self,
+        request: Request<pb::ResumeAutomationRequest>,
+    ) -> Result<Response<pb::AutomationPolicyResponse>, Status> {
+        let req = request.into_inner();
+        let overview = self
+            .engine
+            .set_paused(
+                convert::request_id(&req.request_id)?,
+                false,
+                rc::actor(req.actor.as_ref())?,
+                rc::reason("reason", &req.reason)?,
+            )
+            .await?;
+        Ok(Response::new(rc::overview(&overview)))
+    }
+
+    async fn list_policy_versions(
+        &self,
+        request: Request<pb::ListPolicyVersionsRequest>,
+    ) -> Result<Response<pb::ListPolicyVersionsResponse>, Status> {
+        let req = request.into_inner();
+        let limit = convert::page_size("page_size", req.page_size, 50, 500)?;
+        let before = match req.page_token.trim() {
+            "" => None,
+            token => Some(
+                token
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|v| *v > 0)
+                    .ok_or_else(|| invalid("page_token", "is not a token this server issued"))?,
+            ),
+        };
+        let mut versions = self.engine.policy_versions(before, limit + 1).await?;
+        let next_page_token = if versions.len() > limit as usize {
+            versions.truncate(limit as usize);
+            versions
+                .last()
+                .map(|v| v.version.to_string())
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        let activations = self.engine.risk_activations(50).await?;
+        Ok(Response::new(pb::ListPolicyVersionsResponse {
+            versions: versions.iter().map(rc::policy_version).collect(),
+            next_page_token,
+            risk_activations: activations.iter().map(|a| rc::risk_version(a, 0)).collect(),
+        }))
+    }
+
+    async fn rollback_policy(
+        &self,
+        request: Request<pb::RollbackPolicyRequest>,
+    ) -> Result<Response<pb::AutomationPolicyResponse>, Status> {
+        let req = request.into_inner();
+        if req.to_version <= 0 {
+            return Err(invalid(
+                "to_version",
+                "is required: the version to restore (see ListPolicyVersions)",
+            ));
+        }
+        let overview = self
+            .engine
+            .rollback_policy(
+                convert::request_id(&req.request_id)?,
+                req.to_version,
+                rc::actor(req.actor.as_ref())?,
+                rc::reason("reason", &req.reason)?,
+            )
+            .await?;
+        Ok(Response::new(rc::overview(&overview)))
+    }
+
+    async fn load_risk_policy(
+        &self,
+        request: Request<pb::LoadRiskPolicyRequest>,
+    ) -> Result<Response<pb::LoadRiskPolicyResponse>, Status> {
+        let req = request.into_inner();
+        let request_id = convert::request_id(&req.request_id)?;
+        let toml = rc::policy_toml(&req.policy_toml)?;
+        let actor = rc::actor(req.actor.as_ref())?;
+        let reason = rc::reason("reason", &req.reason)?;
+        let (activation, policy, changed) = self
+            .engine
+            .load_risk_policy(request_id, &toml, actor, reason)
+            .await?;
+        Ok(Response::new(pb::LoadRiskPolicyResponse {
+            risk_policy: Some(rc::risk_version(&activation, policy.rule_ids().count())),
+            changed,
+        }))
+    }
+
+    async fn replay_policy(
+        &self,
+        request: Request<pb::ReplayPolicyRequest>,
+    ) -> Result<Response<pb::ReplayPolicyResponse>, Status> {
+        let req = request.into_inner();
+        let from = time("from", req.from.as_ref())?;
+        let to = time("to", req.to.as_ref())?;
+        if to <= from {
+            return Err(invalid("to", "must be after from"));
+        }
+        let risk = Some(req.risk_policy_version.trim().to_owned()).filter(|v| !v.is_empty());
+        let automation = match req.automation_policy_version {
+            0 => None,
+            v if v < 0 => return Err(invalid("automation_policy_version", "must be positive")),
+            v => Some(v),
+        };
+        let report = self
+            .engine
+            .replay_policy(from, to, risk, automation)
+            .await?;
+        Ok(Response::new(rc::replay(&report)))
+    }
+}

@@ -1,0 +1,268 @@
+//! `aijia.v1.ScheduleService`: decode and validate, call the engine, encode.
+
+use aijia_proto::v1 as pb;
+use aijia_proto::v1::schedule_service_server::ScheduleService;
+use aijia_proto::v1::schedule_spec::Action as PbAction;
+use aijia_workflows::schedule::{
+    MissedFirePolicy, ScheduleAction, ScheduleDefinition, StartCase, SweepFilter,
+};
+use aijia_workflows::{CaseState, Party, WorkflowType};
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use super::convert::{self, timestamp};
+use super::status::invalid;
+use crate::engine::{Engine, ScheduleView};
+use crate::store::FireRecord;
+
+#[derive(Debug, Clone)]
+pub struct ScheduleApi {
+    engine: Engine,
+}
+
+impl ScheduleApi {
+    pub fn new(engine: Engine) -> Self {
+        ScheduleApi { engine }
+    }
+}
+
+fn schedule_id(text: &str) -> Result<Uuid, Status> {
+    if text.trim().is_empty() {
+        return Err(invalid("schedule_id", "is required"));
+    }
+    Uuid::parse_str(text.trim()).map_err(|_| invalid("schedule_id", format!("{text:?} is not a schedule id (a UUID)")))
+}
+
+fn definition(spec: Option<&pb::ScheduleSpec>) -> Result<ScheduleDefinition, Status> {
+    let spec = spec.ok_or_else(|| invalid("spec", "is required: {cron, time_zone, action, …}"))?;
+    let missed_fire = match spec.missed_fire_policy.trim() {
+        "" | "skip" => MissedFirePolicy::Skip,
+        "fire_once" => MissedFirePolicy::FireOnce,
+        "fire_all" => MissedFirePolicy::FireAll {
+            limit: if spec.missed_fire_limit == 0 { 10 } else { spec.missed_fire_limit },
+        },
+        other => {
+            return Err(invalid(
+                "spec.missed_fire_policy",
+                format!("unknown policy {other:?}; expected one of: skip, fire_once, fire_all"),
+            ));
+        }
+    };
+    let jitter_secs = convert::duration("spec.jitter", spec.jitter.as_ref())?
+        .map_or(0, |d| d.num_seconds().max(0) as u64);
+    let action = match spec.action.as_ref() {
+        None => {
+            return Err(invalid("spec.action", "is required: start_case or reminder_sweep"));
+        }
+        Some(PbAction::StartCase(a)) => ScheduleAction::StartCase(StartCase {
+            workflow_type: convert::parse("spec.start_case.workflow_type", &a.workflow_type)?,
+            business_key_template: a.business_key_template.trim().to_owned(),
+            customer_id: a.customer_id.trim().to_owned(),
+            customer_display_name: a.customer_display_name.trim().to_owned(),
+            subject: a.subject.trim().to_owned(),
+            owner: a.owner.trim().to_owned(),
+            attributes: a.attributes.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        }),
+        Some(PbAction::ReminderSweep(a)) => ScheduleAction::ReminderSweep {
+            filter: SweepFilter {
+                state: convert::optional::<CaseState>("spec.reminder_sweep.state", &a.state)?,
+                waiting_for: convert::optional::<Party>("spec.reminder_sweep.waiting_for", &a.waiting_for)?,
+                workflow_type: convert::optional::<WorkflowType>(
+                    "spec.reminder_sweep.workflow_type",
+                    &a.workflow_type,
+                )?,
+                waiting_longer_than_secs: convert::duration(
+                    "spec.reminder_sweep.waiting_longer_than",
+                    a.waiting_longer_than.as_ref(),
+                )?
+                .map(|d| d.num_seconds().max(0) as u64),
+            },
+        },
+    };
+    let definition = ScheduleDefinition {
+        cron: spec.cron.trim().to_owned(),
+        time_zone: match spec.time_zone.trim() {
+            "" => "UTC".to_owned(),
+            zone => zone.to_owned(),
+        },
+        missed_fire,
+        jitter_secs,
+        action,
+    };
+    // Validate here too so the field is named in the answer; the engine checks again.
+    definition.validate().map_err(|e| invalid("spec", e))?;
+    Ok(definition)
+}
+
+fn spec(d: &ScheduleDefinition) -> pb::ScheduleSpec {
+    let (policy, limit) = match d.missed_fire {
+        MissedFirePolicy::Skip => ("skip", 0),
+        MissedFirePolicy::FireOnce => ("fire_once", 0),
+        MissedFirePolicy::FireAll { limit } => ("fire_all", limit),
+    };
+    pb::ScheduleSpec {
+        cron: d.cron.clone(),
+        time_zone: d.time_zone.clone(),
+        missed_fire_policy: policy.into(),
+        missed_fire_limit: limit,
+        jitter: (d.jitter_secs > 0).then_some(prost_types::Duration {
+            seconds: d.jitter_secs as i64,
+            nanos: 0,
+        }),
+        action: Some(match &d.action {
+            ScheduleAction::StartCase(a) => PbAction::StartCase(pb::StartCaseAction {
+                workflow_type: a.workflow_type.to_string(),
+                business_key_template: a.business_key_template.clone(),
+                customer_id: a.customer_id.clone(),
+                customer_display_name: a.customer_display_name.clone(),
+                subject: a.subject.clone(),
+                owner: a.owner.clone(),
+                attributes: a.attributes.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            }),
+            ScheduleAction::ReminderSweep { filter } => {
+                PbAction::ReminderSweep(pb::ReminderSweepAction {
+                    state: filter.state.map(|s| s.to_string()).unwrap_or_default(),
+                    waiting_for: filter.waiting_for.map(|p| p.to_string()).unwrap_or_default(),
+                    workflow_type: filter.workflow_type.map(|w| w.to_string()).unwrap_or_default(),
+                    waiting_longer_than: filter.waiting_longer_than_secs.map(|s| {
+                        prost_types::Duration {
+                            seconds: s as i64,
+                            nanos: 0,
+                        }
+                    }),
+                })
+            }
+        }),
+    }
+}
+
+fn fire(f: &FireRecord) -> pb::ScheduleFire {
+    pb::ScheduleFire {
+        nominal_time: Some(timestamp(f.nominal)),
+        actual_time: Some(timestamp(f.actual)),
+        outcome: f.outcome.clone(),
+        detail: f.detail.clone(),
+    }
+}
+
+fn schedule(v: &ScheduleView) -> pb::Schedule {
+    pb::Schedule {
+        id: v.stored.id.to_string(),
+        name: v.stored.name.clone(),
+        spec: Some(spec(&v.spec)),
+        paused: v.stored.paused,
+        next_fire_times: v.next_fires.iter().map(|t| timestamp(*t)).collect(),
+        recent_fires: v.recent_fires.iter().map(fire).collect(),
+        created_at: Some(timestamp(v.stored.created_at)),
+        updated_at: Some(timestamp(v.stored.updated_at)),
+    }
+}
+
+#[tonic::async_trait]
+impl ScheduleService for ScheduleApi {
+    async fn create_schedule(
+        &self,
+        request: Request<pb::CreateScheduleRequest>,
+    ) -> Result<Response<pb::CreateScheduleResponse>, Status> {
+        let req = request.into_inner();
+        let request_id = convert::request_id(&req.request_id)?;
+        let name = convert::name("name", &req.name)?;
+        let definition = definition(req.spec.as_ref())?;
+        let (view, created) = self
+            .engine
+            .create_schedule(&request_id, name, definition, req.paused)
+            .await?;
+        Ok(Response::new(pb::CreateScheduleResponse {
+            schedule: Some(schedule(&view)),
+            created,
+        }))
+    }
+
+    async fn get_schedule(
+        &self,
+        request: Request<pb::GetScheduleRequest>,
+    ) -> Result<Response<pb::GetScheduleResponse>, Status> {
+        let id = schedule_id(&request.get_ref().schedule_id)?;
+        let view = self.engine.get_schedule(id).await?;
+        Ok(Response::new(pb::GetScheduleResponse {
+            schedule: Some(schedule(&view)),
+        }))
+    }
+
+    async fn list_schedules(
+        &self,
+        request: Request<pb::ListSchedulesRequest>,
+    ) -> Result<Response<pb::ListSchedulesResponse>, Status> {
+        let req = request.into_inner();
+        let limit = convert::page_size("page_size", req.page_size, 50, 500)?;
+        let after = Some(req.page_token.trim()).filter(|t| !t.is_empty());
+        let mut views = self.engine.list_schedules(after, limit + 1).await?;
+        let next_page_token = if views.len() > limit as usize {
+            views.truncate(limit as usize);
+            views.last().map(|v| v.stored.name.clone()).unwrap_or_default()
+        } else {
+            String::new()
+        };
+        Ok(Response::new(pb::ListSchedulesResponse {
+            schedules: views.iter().map(schedule).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn update_schedule(
+        &self,
+        request: Request<pb::UpdateScheduleRequest>,
+    ) -> Result<Response<pb::UpdateScheduleResponse>, Status> {
+        let req = request.into_inner();
+        let id = schedule_id(&req.schedule_id)?;
+        let definition = definition(req.spec.as_ref())?;
+        let view = self.engine.update_schedule(id, definition).await?;
+        Ok(Response::new(pb::UpdateScheduleResponse {
+            schedule: Some(schedule(&view)),
+        }))
+    }
+
+    async fn pause_schedule(
+        &self,
+        request: Request<pb::PauseScheduleRequest>,
+    ) -> Result<Response<pb::PauseScheduleResponse>, Status> {
+        let id = schedule_id(&request.get_ref().schedule_id)?;
+        let view = self.engine.set_schedule_paused(id, true).await?;
+        Ok(Response::new(pb::PauseScheduleResponse {
+            schedule: Some(schedule(&view)),
+        }))
+    }
+
+    async fn resume_schedule(
+        &self,
+        request: Request<pb::ResumeScheduleRequest>,
+    ) -> Result<Response<pb::ResumeScheduleResponse>, Status> {
+        let id = schedule_id(&request.get_ref().schedule_id)?;
+        let view = self.engine.set_schedule_paused(id, false).await?;
+        Ok(Response::new(pb::ResumeScheduleResponse {
+            schedule: Some(schedule(&view)),
+        }))
+    }
+
+    async fn trigger_schedule(
+        &self,
+        request: Request<pb::TriggerScheduleRequest>,
+    ) -> Result<Response<pb::TriggerScheduleResponse>, Status> {
+        let req = request.into_inner();
+        let request_id = convert::request_id(&req.request_id)?;
+        let id = schedule_id(&req.schedule_id)?;
+        let record = self.engine.trigger_schedule(id, &request_id).await?;
+        Ok(Response::new(pb::TriggerScheduleResponse {
+            fire: Some(fire(&record)),
+        }))
+    }
+
+    async fn delete_schedule(
+        &self,
+        request: Request<pb::DeleteScheduleRequest>,
+    ) -> Result<Response<pb::DeleteScheduleResponse>, Status> {
+        let id = schedule_id(&request.get_ref().schedule_id)?;
+        self.engine.delete_schedule(id).await?;
+        Ok(Response::new(pb::DeleteScheduleResponse {}))
+    }
+}

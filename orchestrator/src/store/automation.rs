@@ -1,0 +1,150 @@
+//! Automation policy versions, risk policy versions and their activations, and the submitted
+//! drafts a policy replay reads. Versions are append-only rows: the highest automation
+//! version and the latest risk activation are in force, for every process sharing the
+//! database.
+
+use aijia_workflows::automation::AutomationPolicy;
+use aijia_workflows::{Actor, Event};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{Store, StoreError};
+
+/// One automation policy version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyVersionRow {
+    pub version: i64,
+    pub policy: AutomationPolicy,
+    /// What changed, in words.
+    pub change: String,
+    pub reason: String,
+    pub forced: bool,
+    pub actor: Actor,
+    pub request_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One time a risk policy became the active one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RiskActivation {
+    pub seq: i64,
+    pub version: String,
+    pub reason: String,
+    pub actor: Actor,
+    pub request_id: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// The versions in force, as one read finds them; `None` before the first one is written.
+#[derive(Debug, Clone, Default)]
+pub struct ActivePolicies {
+    pub automation: Option<PolicyVersionRow>,
+    pub risk: Option<RiskActivation>,
+}
+
+/// What appending a version row came to.
+#[derive(Debug, Clone)]
+pub enum Appended<T> {
+    Appended(T),
+    /// The request id was applied before: its row.
+    Repeated(T),
+    /// A racing writer took the version (or seq) number: read again and retry.
+    Taken,
+}
+
+/// A `draft_submitted` history event.
+#[derive(Debug, Clone)]
+pub struct SubmittedDraftEvent {
+    pub case_id: Uuid,
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub event: Event,
+}
+
+macro_rules! dispatch {
+    ($self:ident, $s:ident => $body:expr) => {
+        match $self {
+            Store::Postgres($s) => $body,
+            Store::Sqlite($s) => $body,
+        }
+    };
+}
+
+impl Store {
+    /// The automation version and the risk activation in force, in one read.
+    pub async fn active_policies(&self) -> Result<ActivePolicies, StoreError> {
+        dispatch!(self, s => s.active_policies().await)
+    }
+
+    pub async fn append_policy_version(
+        &self,
+        row: &PolicyVersionRow,
+    ) -> Result<Appended<PolicyVersionRow>, StoreError> {
+        dispatch!(self, s => s.append_policy_version(row).await)
+    }
+
+    pub async fn policy_version(&self, version: i64) -> Result<Option<PolicyVersionRow>, StoreError> {
+        dispatch!(self, s => s.policy_version(version).await)
+    }
+
+    pub async fn policy_version_by_request(
+        &self,
+        request_id: &str,
+    ) -> Result<Option<PolicyVersionRow>, StoreError> {
+        dispatch!(self, s => s.policy_version_by_request(request_id).await)
+    }
+
+    /// Versions below `before` (all when `None`), newest first.
+    pub async fn policy_versions(
+        &self,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<PolicyVersionRow>, StoreError> {
+        dispatch!(self, s => s.policy_versions(before, limit).await)
+    }
+
+    /// A stored risk policy file by its version.
+    pub async fn risk_policy_text(&self, version: &str) -> Result<Option<String>, StoreError> {
+        dispatch!(self, s => s.risk_policy_text(version).await)
+    }
+
+    /// Stores a risk policy file; false (and nothing written) if the version is stored.
+    pub async fn insert_risk_policy(
+        &self,
+        version: &str,
+        toml: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.insert_risk_policy(version, toml, at).await)
+    }
+
+    pub async fn append_risk_activation(
+        &self,
+        activation: &RiskActivation,
+    ) -> Result<Appended<RiskActivation>, StoreError> {
+        dispatch!(self, s => s.append_risk_activation(activation).await)
+    }
+
+    /// Activations, newest first.
+    pub async fn risk_activations(&self, limit: u32) -> Result<Vec<RiskActivation>, StoreError> {
+        dispatch!(self, s => s.risk_activations(limit).await)
+    }
+
+    /// `draft_submitted` events with `from <= at < to`, oldest first, at most `limit`.
+    pub async fn drafts_submitted(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<SubmittedDraftEvent>, StoreError> {
+        dispatch!(self, s => s.drafts_submitted(from, to, limit).await)
+    }
+}
+
+pub(crate) fn decode_policy(modes: serde_json::Value, paused: bool) -> Result<AutomationPolicy, StoreError> {
+    let modes = serde_json::from_value(modes).map_err(|e| StoreError::Corrupt {
+        what: "automation policy modes",
+        detail: e.to_string(),
+    })?;
+    Ok(AutomationPolicy { modes, paused })
+}

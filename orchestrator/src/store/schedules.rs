@@ -1,0 +1,123 @@
+//! Schedule rows: the spec (as JSON the scheduler owns), pause state, the last nominal fire
+//! handled, the next time a node must look, and the record of every fire.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{Store, StoreError};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSchedule {
+    pub id: Uuid,
+    pub name: String,
+    pub spec: serde_json::Value,
+    pub paused: bool,
+    pub last_nominal: Option<DateTime<Utc>>,
+    pub next_fire_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FireRecord {
+    pub nominal: DateTime<Utc>,
+    pub actual: DateTime<Utc>,
+    pub outcome: String,
+    pub detail: String,
+    pub request_id: Option<String>,
+}
+
+/// What creating a schedule found.
+#[derive(Debug, Clone)]
+pub enum CreatedSchedule {
+    Created(StoredSchedule),
+    /// The same create request was seen before: its schedule.
+    Repeated(StoredSchedule),
+    /// Another schedule already has this name.
+    NameTaken,
+}
+
+macro_rules! dispatch {
+    ($self:ident, $s:ident => $body:expr) => {
+        match $self {
+            Store::Postgres($s) => $body,
+            Store::Sqlite($s) => $body,
+        }
+    };
+}
+
+impl Store {
+    pub async fn create_schedule(
+        &self,
+        schedule: &StoredSchedule,
+        request_id: &str,
+    ) -> Result<CreatedSchedule, StoreError> {
+        dispatch!(self, s => s.create_schedule(schedule, request_id).await)
+    }
+
+    pub async fn get_schedule(&self, id: Uuid) -> Result<Option<StoredSchedule>, StoreError> {
+        dispatch!(self, s => s.get_schedule(id).await)
+    }
+
+    /// Schedules ordered by name, after `after_name`.
+    pub async fn list_schedules(
+        &self,
+        after_name: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<StoredSchedule>, StoreError> {
+        dispatch!(self, s => s.list_schedules(after_name, limit).await)
+    }
+
+    /// Writes spec, pause state, last nominal fire and next look time; false if it is gone.
+    pub async fn save_schedule(&self, schedule: &StoredSchedule) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.save_schedule(schedule).await)
+    }
+
+    pub async fn delete_schedule(&self, id: Uuid) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.delete_schedule(id).await)
+    }
+
+    /// Leases one schedule whose next look time has come, if any.
+    pub async fn claim_due_schedule(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Option<StoredSchedule>, StoreError> {
+        dispatch!(self, s => s.claim_due_schedule(now, lease_until).await)
+    }
+
+    /// Records fires (a nominal time already recorded is left as it was) and, atomically,
+    /// moves the schedule on and releases its lease.
+    pub async fn finish_fires(
+        &self,
+        schedule: &StoredSchedule,
+        fires: &[FireRecord],
+    ) -> Result<(), StoreError> {
+        dispatch!(self, s => s.finish_fires(schedule, fires).await)
+    }
+
+    /// Records one triggered fire; if the request id fired before, returns that fire.
+    pub async fn record_trigger(
+        &self,
+        schedule_id: Uuid,
+        fire: &FireRecord,
+    ) -> Result<FireRecord, StoreError> {
+        dispatch!(self, s => s.record_trigger(schedule_id, fire).await)
+    }
+
+    pub async fn find_trigger(
+        &self,
+        schedule_id: Uuid,
+        request_id: &str,
+    ) -> Result<Option<FireRecord>, StoreError> {
+        dispatch!(self, s => s.find_trigger(schedule_id, request_id).await)
+    }
+
+    pub async fn recent_fires(
+        &self,
+        schedule_id: Uuid,
+        limit: u32,
+    ) -> Result<Vec<FireRecord>, StoreError> {
+        dispatch!(self, s => s.recent_fires(schedule_id, limit).await)
+    }
+}

@@ -1,0 +1,279 @@
+//! Schedules on SQLite (see postgres/schedules.rs; times are INTEGER microseconds here).
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+use uuid::Uuid;
+
+use super::{SqliteStore, from_micros, micros};
+use crate::store::schedules::{CreatedSchedule, FireRecord, StoredSchedule};
+use crate::store::{StoreError, db, decode_json, encode_json};
+
+/// The columns every schedule query returns, spliced in at compile time.
+macro_rules! columns {
+    () => {
+        "id, name, spec, paused, last_nominal, next_fire_at, created_at, updated_at"
+    };
+}
+
+fn optional_time(row: &SqliteRow, column: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+    row.get::<Option<i64>, _>(column)
+        .map(|us| from_micros("schedule time", us))
+        .transpose()
+}
+
+fn schedule(row: &SqliteRow) -> Result<StoredSchedule, StoreError> {
+    Ok(StoredSchedule {
+        id: row.get("id"),
+        name: row.get("name"),
+        spec: decode_json("schedule spec", row.get("spec"))?,
+        paused: row.get("paused"),
+        last_nominal: optional_time(row, "last_nominal")?,
+        next_fire_at: optional_time(row, "next_fire_at")?,
+        created_at: from_micros("schedule", row.get("created_at"))?,
+        updated_at: from_micros("schedule", row.get("updated_at"))?,
+    })
+}
+
+fn fire(row: &SqliteRow) -> Result<FireRecord, StoreError> {
+    Ok(FireRecord {
+        nominal: from_micros("fire", row.get("nominal"))?,
+        actual: from_micros("fire", row.get("actual"))?,
+        outcome: row.get("outcome"),
+        detail: row.get("detail"),
+        request_id: row.get("request_id"),
+    })
+}
+
+impl SqliteStore {
+    pub async fn create_schedule(
+        &self,
+        s: &StoredSchedule,
+        request_id: &str,
+    ) -> Result<CreatedSchedule, StoreError> {
+        let inserted = sqlx::query(
+            "INSERT INTO schedules (id, name, create_request_id, spec, paused, last_nominal,
+                                    next_fire_at, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(s.id)
+        .bind(&s.name)
+        .bind(request_id)
+        .bind(encode_json(&s.spec))
+        .bind(s.paused)
+        .bind(s.last_nominal.map(micros))
+        .bind(s.next_fire_at.map(micros))
+        .bind(micros(s.created_at))
+        .execute(self.pool())
+        .await
+        .map_err(db("creating a schedule"))?;
+        if inserted.rows_affected() == 1 {
+            return Ok(CreatedSchedule::Created(s.clone()));
+        }
+        let earlier = sqlx::query(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM schedules WHERE create_request_id = ?1"
+        ))
+        .bind(request_id)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(db("looking up a schedule"))?;
+        Ok(match earlier {
+            Some(row) => CreatedSchedule::Repeated(schedule(&row)?),
+            None => CreatedSchedule::NameTaken,
+        })
+    }
+
+    pub async fn get_schedule(&self, id: Uuid) -> Result<Option<StoredSchedule>, StoreError> {
+        sqlx::query(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM schedules WHERE id = ?1"
+        ))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(db("reading a schedule"))?
+        .map(|r| schedule(&r))
+        .transpose()
+    }
+
+    pub async fn list_schedules(
+        &self,
+        after_name: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<StoredSchedule>, StoreError> {
+        sqlx::query(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM schedules WHERE (?1 IS NULL OR name > ?1) ORDER BY name LIMIT ?2"
+        ))
+        .bind(after_name)
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await
+        .map_err(db("listing schedules"))?
+        .iter()
+        .map(schedule)
+        .collect()
+    }
+
+    pub async fn save_schedule(&self, s: &StoredSchedule) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE schedules SET spec = ?2, paused = ?3, last_nominal = ?4, next_fire_at = ?5,
+                                  updated_at = ?6
+             WHERE id = ?1",
+        )
+        .bind(s.id)
+        .bind(encode_json(&s.spec))
+        .bind(s.paused)
+        .bind(s.last_nominal.map(micros))
+        .bind(s.next_fire_at.map(micros))
+        .bind(micros(s.updated_at))
+        .execute(self.pool())
+        .await
+        .map_err(db("saving a schedule"))?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn delete_schedule(&self, id: Uuid) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM schedules WHERE id = ?1")
+            .bind(id)
+            .execute(self.pool())
+            .await
+            .map_err(db("deleting a schedule"))?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn claim_due_schedule(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Option<StoredSchedule>, StoreError> {
+        sqlx::query(concat!(
+            "UPDATE schedules SET locked_until = ?2
+             WHERE id = (
+                 SELECT id FROM schedules
+                 WHERE paused = 0 AND next_fire_at <= ?1
+                   AND (locked_until IS NULL OR locked_until < ?1)
+                 ORDER BY next_fire_at
+                 LIMIT 1)
+             RETURNING ",
+            columns!()
+        ))
+        .bind(micros(now))
+        .bind(micros(lease_until))
+        .fetch_optional(self.pool())
+        .await
+        .map_err(db("claiming a due schedule"))?
+        .map(|r| schedule(&r))
+        .transpose()
+    }
+
+    pub async fn finish_fires(
+        &self,
+        s: &StoredSchedule,
+        fires: &[FireRecord],
+    ) -> Result<(), StoreError> {
+        let mut tx = self
+            .pool()
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db("beginning a transaction"))?;
+        for f in fires {
+            sqlx::query(
+                "INSERT INTO schedule_fires (schedule_id, nominal, actual, outcome, detail, request_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+            )
+            .bind(s.id)
+            .bind(micros(f.nominal))
+            .bind(micros(f.actual))
+            .bind(&f.outcome)
+            .bind(&f.detail)
+            .bind(&f.request_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("recording a schedule fire"))?;
+        }
+        sqlx::query(
+            "UPDATE schedules SET last_nominal = ?2, next_fire_at = ?3, locked_until = NULL,
+                                  updated_at = ?4
+             WHERE id = ?1",
+        )
+        .bind(s.id)
+        .bind(s.last_nominal.map(micros))
+        .bind(s.next_fire_at.map(micros))
+        .bind(micros(s.updated_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(db("moving a schedule on"))?;
+        tx.commit().await.map_err(db("committing schedule fires"))
+    }
+
+    pub async fn record_trigger(
+        &self,
+        schedule_id: Uuid,
+        f: &FireRecord,
+    ) -> Result<FireRecord, StoreError> {
+        let inserted = sqlx::query(
+            "INSERT INTO schedule_fires (schedule_id, nominal, actual, outcome, detail, request_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+        )
+        .bind(schedule_id)
+        .bind(micros(f.nominal))
+        .bind(micros(f.actual))
+        .bind(&f.outcome)
+        .bind(&f.detail)
+        .bind(&f.request_id)
+        .execute(self.pool())
+        .await
+        .map_err(db("recording a triggered fire"))?;
+        if inserted.rows_affected() == 1 {
+            return Ok(f.clone());
+        }
+        let earlier = match &f.request_id {
+            Some(request_id) => self.find_trigger(schedule_id, request_id).await?,
+            None => None,
+        };
+        Ok(earlier.unwrap_or_else(|| f.clone()))
+    }
+
+    pub async fn find_trigger(
+        &self,
+        schedule_id: Uuid,
+        request_id: &str,
+    ) -> Result<Option<FireRecord>, StoreError> {
+        sqlx::query(
+            "SELECT nominal, actual, outcome, detail, request_id FROM schedule_fires
+             WHERE schedule_id = ?1 AND request_id = ?2",
+        )
+        .bind(schedule_id)
+        .bind(request_id)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(db("looking up a triggered fire"))?
+        .map(|r| fire(&r))
+        .transpose()
+    }
+
+    pub async fn recent_fires(
+        &self,
+        schedule_id: Uuid,
+        limit: u32,
+    ) -> Result<Vec<FireRecord>, StoreError> {
+        sqlx::query(
+            "SELECT nominal, actual, outcome, detail, request_id FROM schedule_fires
+             WHERE schedule_id = ?1 ORDER BY nominal DESC LIMIT ?2",
+        )
+        .bind(schedule_id)
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await
+        .map_err(db("reading schedule fires"))?
+        .iter()
+        .map(fire)
+        .collect()
+    }
+}

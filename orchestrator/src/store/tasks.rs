@@ -1,0 +1,367 @@
+//! Activity tasks as a queue: the outbox rows that transitions write, claimed by workers with
+//! leases, retried per their own [`RetryPolicy`], and settled by a case event in the same
+//! commit (see [`TaskUpdate`]).
+//!
+//! A task's `claims` counts every claim it ever had and is the fence that a task token
+//! carries: a worker's answer counts only while the task is still at the claim it was given.
+//! `attempts` counts the attempts of the current round for the retry policy (an operator's
+//! retry starts a new round).
+
+use std::sync::Arc;
+
+use aijia_activities::RetryPolicy;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokio::sync::Notify;
+use tokio::sync::futures::Notified;
+use uuid::Uuid;
+
+use super::{Applied, Commit, Store, StoreError, StoredCase};
+
+/// The PostgreSQL channel a commit notifies when it makes tasks runnable.
+pub const TASKS_CHANNEL: &str = "aijia_tasks";
+
+/// The queue tasks go to unless said otherwise.
+pub const DEFAULT_QUEUE: &str = "default";
+
+/// Where a task stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskState {
+    /// Waiting to be claimed once `run_at` has come.
+    Pending,
+    /// Claimed by a worker until its lease runs out.
+    Running,
+    Completed,
+    /// Failed for good: its case needs an operator.
+    Failed,
+    Cancelled,
+}
+
+impl TaskState {
+    pub const ALL: [TaskState; 5] = [
+        TaskState::Pending,
+        TaskState::Running,
+        TaskState::Completed,
+        TaskState::Failed,
+        TaskState::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskState::Pending => "pending",
+            TaskState::Running => "running",
+            TaskState::Completed => "completed",
+            TaskState::Failed => "failed",
+            TaskState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<TaskState, String> {
+        TaskState::ALL
+            .into_iter()
+            .find(|s| s.as_str() == text.trim())
+            .ok_or_else(|| {
+                let names: Vec<&str> = TaskState::ALL.iter().map(|s| s.as_str()).collect();
+                format!(
+                    "unknown task state {text:?}; expected one of: {}",
+                    names.join(", ")
+                )
+            })
+    }
+}
+
+impl std::fmt::Display for TaskState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How an attempt failed, as kept in `last_error`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskError {
+    pub code: String,
+    pub message: String,
+    #[serde(default)]
+    pub retryable: bool,
+    #[serde(default)]
+    pub details: Value,
+    /// The attempt that failed.
+    #[serde(default)]
+    pub attempt: u32,
+    #[serde(default)]
+    pub at: Option<DateTime<Utc>>,
+}
+
+/// One task row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskRow {
+    pub id: i64,
+    pub case_id: Uuid,
+    pub activity: String,
+    pub task_queue: String,
+    pub input: Value,
+    pub idempotency_key: String,
+    pub state: TaskState,
+    pub attempts: u32,
+    pub claims: i64,
+    pub run_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub lease_owner: Option<String>,
+    pub lease_expires_at: Option<DateTime<Utc>>,
+    pub retry_policy: RetryPolicy,
+    pub last_error: Option<TaskError>,
+    pub heartbeat_details: Option<Value>,
+    pub result: Option<Value>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+/// What a task settlement (a commit's [`TaskUpdate`]) does to the task row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TaskChange {
+    /// The worker's result: the task is completed.
+    Completed { result: Value },
+    /// Failed for good.
+    Failed { error: TaskError },
+    /// An operator's retry: pending again now, a new round of attempts.
+    Retried,
+    /// An operator's cancel.
+    Cancelled,
+}
+
+impl TaskChange {
+    pub fn new_state(&self) -> TaskState {
+        match self {
+            TaskChange::Completed { .. } => TaskState::Completed,
+            TaskChange::Failed { .. } => TaskState::Failed,
+            TaskChange::Retried => TaskState::Pending,
+            TaskChange::Cancelled => TaskState::Cancelled,
+        }
+    }
+}
+
+/// A task a commit settles, fenced: the commit (case row included) happens only if the task is
+/// still at claim `claims` and in one of `states`; otherwise it is a version conflict, and the
+/// engine reads again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskUpdate {
+    pub task_id: i64,
+    pub claims: i64,
+    pub states: Vec<TaskState>,
+    pub change: TaskChange,
+}
+
+/// The task update as one JSON parameter of the PostgreSQL commit statement.
+#[derive(Serialize)]
+struct TaskUpdateParam<'a> {
+    task_id: i64,
+    claims: i64,
+    states: Vec<&'static str>,
+    state: &'static str,
+    /// Back to pending with a new round of attempts.
+    reset: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    result: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a TaskError>,
+}
+
+impl TaskUpdate {
+    /// The JSON the PostgreSQL commit statement reads the update from.
+    pub(super) fn param(&self) -> Value {
+        let param = TaskUpdateParam {
+            task_id: self.task_id,
+            claims: self.claims,
+            states: self.states.iter().map(|s| s.as_str()).collect(),
+            state: self.change.new_state().as_str(),
+            reset: matches!(self.change, TaskChange::Retried),
+            result: match &self.change {
+                TaskChange::Completed { result } => Some(result),
+                _ => None,
+            },
+            error: match &self.change {
+                TaskChange::Failed { error } => Some(error),
+                _ => None,
+            },
+        };
+        serde_json::to_value(param).unwrap_or_default()
+    }
+}
+
+impl Commit {
+    /// Settle `update` in this commit, atomically with the case.
+    pub fn with_task_update(mut self, update: TaskUpdate) -> Commit {
+        self.task_update = Some(update);
+        self
+    }
+
+    /// True when this commit makes tasks runnable, so that workers are woken after it.
+    pub fn wakes_workers(&self) -> bool {
+        !self.tasks.is_empty()
+            || matches!(
+                self.task_update,
+                Some(TaskUpdate {
+                    change: TaskChange::Retried,
+                    ..
+                })
+            )
+    }
+
+    /// Whether the case needs an operator after this commit (kept in `cases.needs_operator`).
+    pub fn needs_operator(&self) -> bool {
+        !self.case.attention.is_empty()
+    }
+}
+
+/// What a claim asks for.
+#[derive(Debug, Clone)]
+pub struct ClaimSpec {
+    pub worker_id: String,
+    pub task_queue: String,
+    pub activities: Vec<String>,
+    pub limit: u32,
+}
+
+/// A task, its case and what `request_id` already produced on that case, in one read.
+#[derive(Debug, Clone)]
+pub struct TaskSnapshot {
+    pub task: Option<TaskRow>,
+    pub case: Option<StoredCase>,
+    pub prior: Option<Applied>,
+}
+
+/// Filters of `ListTasks`; `None` matches anything.
+#[derive(Debug, Clone, Default)]
+pub struct TaskFilter {
+    pub state: Option<TaskState>,
+    pub activity: Option<String>,
+    pub case_id: Option<Uuid>,
+    /// Only tasks with an id below this one (the page cursor).
+    pub before_id: Option<i64>,
+    pub limit: u32,
+}
+
+/// Wakes the workers of this process when tasks may have become runnable: after a local commit
+/// that enqueued tasks, and (on PostgreSQL) when another process's commit notifies
+/// [`TASKS_CHANNEL`]. A waiter creates and enables its [`TaskWake::notified`] future before it
+/// looks for work, so that a wake between the look and the wait is not lost.
+#[derive(Debug, Clone, Default)]
+pub struct TaskWake(Arc<Notify>);
+
+impl TaskWake {
+    pub fn notify(&self) {
+        self.0.notify_waiters();
+    }
+
+    pub fn notified(&self) -> Notified<'_> {
+        self.0.notified()
+    }
+}
+
+macro_rules! dispatch {
+    ($self:ident, $s:ident => $body:expr) => {
+        match $self {
+            Store::Postgres($s) => $body,
+            Store::Sqlite($s) => $body,
+        }
+    };
+}
+
+impl Store {
+    /// The wake-up of this process's workers.
+    pub fn task_wake(&self) -> &TaskWake {
+        dispatch!(self, s => s.task_wake())
+    }
+
+    /// Claims up to `spec.limit` runnable tasks (pending and due, or running with a lease that
+    /// ran out and attempts left), leasing them to `spec.worker_id` until `lease_until`. One
+    /// statement; safe from any number of processes (SKIP LOCKED on PostgreSQL).
+    pub async fn claim_tasks(
+        &self,
+        spec: &ClaimSpec,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Vec<TaskRow>, StoreError> {
+        dispatch!(self, s => s.claim_tasks(spec, now, lease_until).await)
+    }
+
+    pub async fn task_snapshot(
+        &self,
+        task_id: i64,
+        request_id: &str,
+    ) -> Result<TaskSnapshot, StoreError> {
+        dispatch!(self, s => s.task_snapshot(task_id, request_id).await)
+    }
+
+    pub async fn get_task(&self, task_id: i64) -> Result<Option<TaskRow>, StoreError> {
+        dispatch!(self, s => s.get_task(task_id).await)
+    }
+
+    /// Tasks newest first.
+    pub async fn list_tasks(&self, filter: &TaskFilter) -> Result<Vec<TaskRow>, StoreError> {
+        dispatch!(self, s => s.list_tasks(filter).await)
+    }
+
+    /// A failed attempt that will be retried: back to pending at `run_at`, its error kept.
+    /// False when the task is no longer at claim `claims` and running (nothing written).
+    pub async fn retry_task_later(
+        &self,
+        task_id: i64,
+        claims: i64,
+        run_at: DateTime<Utc>,
+        error: &TaskError,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.retry_task_later(task_id, claims, run_at, error, now).await)
+    }
+
+    /// Extends the lease of a running task still at claim `claims`; the new expiry, or `None`
+    /// when the task is no longer held by that claim.
+    pub async fn heartbeat_task(
+        &self,
+        task_id: i64,
+        claims: i64,
+        lease_until: DateTime<Utc>,
+        details: Option<&Value>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        dispatch!(self, s => s.heartbeat_task(task_id, claims, lease_until, details, now).await)
+    }
+
+    /// Running tasks whose lease ran out with no attempts left: they fail for good.
+    pub async fn exhausted_leases(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<TaskRow>, StoreError> {
+        dispatch!(self, s => s.exhausted_leases(now, limit).await)
+    }
+
+    /// When the next pending task of these types in this queue comes due.
+    pub async fn next_task_at(
+        &self,
+        task_queue: &str,
+        activities: &[String],
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        dispatch!(self, s => s.next_task_at(task_queue, activities).await)
+    }
+
+    /// Deletes up to `limit` completed and cancelled tasks that finished before `before` (their
+    /// results live on in their cases' histories); returns how many.
+    pub async fn purge_finished_tasks(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<u64, StoreError> {
+        dispatch!(self, s => s.purge_finished_tasks(before, limit).await)
+    }
+
+    /// Wakes this process's workers after a commit that made tasks runnable.
+    pub(super) fn after_commit(&self, commit: &Commit) {
+        if commit.wakes_workers() {
+            self.task_wake().notify();
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! Durations as people write them in configuration: `30m`, `24h`, `2d`, `1h30m`, `1w`.
+
+use chrono::Duration;
+
+/// The longest duration accepted (ten years): anything longer is a typo, and staying far from
+/// chrono's limits keeps the arithmetic on timestamps safe.
+const MAX_SECS: i64 = 10 * 365 * 86_400;
+
+/// Parse a duration made of `<number><unit>` parts, units `w`, `d`, `h`, `m`, `s`
+/// (e.g. `"1h30m"`, `"2d"`, `"90s"`). Spaces between parts are allowed; the message of an
+/// error says what to write instead.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let given = text.trim();
+    if given.is_empty() {
+        return Err("expected a duration like \"30m\", \"24h\", \"2d\" or \"1h30m\"".into());
+    }
+    let mut total: i64 = 0;
+    let mut digits = String::new();
+    for c in given.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        if c.is_whitespace() {
+            continue;
+        }
+        let unit: i64 = match c {
+            'w' => 7 * 86_400,
+            'd' => 86_400,
+            'h' => 3_600,
+            'm' => 60,
+            's' => 1,
+            other => {
+                return Err(format!(
+                    "{given:?} is not a duration: unknown unit {other:?}; use w, d, h, m or s \
+                     (e.g. \"1h30m\")"
+                ));
+            }
+        };
+        if digits.is_empty() {
+            return Err(format!(
+                "{given:?} is not a duration: a number must come before {c:?}"
+            ));
+        }
+        let part = digits
+            .parse::<i64>()
+            .ok()
+            .and_then(|n| n.checked_mul(unit))
+            .and_then(|secs| total.checked_add(secs))
+            .filter(|secs| *secs <= MAX_SECS);
+        total = part.ok_or_else(|| format!("{given:?} is too long: at most 10 years"))?;
+        digits.clear();
+    }
+    if !digits.is_empty() {
+        return Err(format!(
+            "{given:?} is not a duration: {digits} has no unit; write e.g. \"{digits}m\" or \"{digits}h\""
+        ));
+    }
+    Ok(Duration::seconds(total))
+}
+
+/// The shortest text [`parse_duration`] reads back as `duration` (whole seconds), e.g. `1d2h`.
+pub fn format_duration(duration: Duration) -> String {
+    let mut secs = duration.num_seconds();
+    if secs <= 0 {
+        return format!("{secs}s");
+    }
+    let mut out = String::new();
+    for (unit, name) in [(86_400, 'd'), (3_600, 'h'), (60, 'm'), (1, 's')] {
+        if secs >= unit {
+            out.push_str(&format!("{}{name}", secs / unit));
+            secs %= unit;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_single_and_combined_units() {
+        assert_eq!(parse_duration("30m"), Ok(Duration::minutes(30)));
+        assert_eq!(parse_duration("24h"), Ok(Duration::hours(24)));
+        assert_eq!(parse_duration("2d"), Ok(Duration::days(2)));
+        assert_eq!(parse_duration("1w"), Ok(Duration::days(7)));
+        assert_eq!(
+            parse_duration(" 1h30m "),
+            Ok(Duration::minutes(90)),
+            "surrounding spaces are fine"
+        );
+        assert_eq!(parse_duration("1h 30m"), Ok(Duration::minutes(90)));
+        assert_eq!(parse_duration("90s"), Ok(Duration::seconds(90)));
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_duration_saying_why() {
+        assert!(
+            parse_duration("")
+                .expect_err("invalid")
+                .contains("expected a duration")
+        );
+        assert!(
+            parse_duration("30")
+                .expect_err("invalid")
+                .contains("30 has no unit")
+        );
+        assert!(
+            parse_duration("3x")
+                .expect_err("invalid")
+                .contains("unknown unit 'x'")
+        );
+        assert!(
+            parse_duration("h")
+                .expect_err("invalid")
+                .contains("a number must come")
+        );
+        assert!(
+            parse_duration("-1h")
+                .expect_err("invalid")
+                .contains("unknown unit '-'")
+        );
+        assert!(
+            parse_duration("99999999999d")
+                .expect_err("invalid")
+                .contains("too long")
+        );
+    }
+
+    #[test]
+    fn formats_back_to_what_it_reads() {
+        for text in ["30m", "1d", "1h30m", "2d3h4m5s", "45s"] {
+            let parsed = parse_duration(text).expect("valid");
+            assert_eq!(format_duration(parsed), text);
+        }
+        assert_eq!(format_duration(Duration::zero()), "0s");
+    }
+}

@@ -63,7 +63,11 @@ fn args() -> Result<Args, String> {
                     .map_err(|_| "--concurrency takes a number".to_owned())?;
             }
             "--adapters" => args.adapters = Some(value()?.into()),
-            other => return Err(format!("unknown flag {other}; see the top of remote_worker.rs")),
+            other => {
+                return Err(format!(
+                    "unknown flag {other}; see the top of remote_worker.rs"
+                ));
+            }
         }
     }
     Ok(args)
@@ -83,7 +87,11 @@ async fn main() -> Result<(), Box<dyn Error>> {
         args.activities.clone()
     };
     if let Some(unknown) = activities.iter().find(|a| !registry.contains(a)) {
-        return Err(format!("{unknown:?} is not an activity here; known: {:?}", registry.names()).into());
+        return Err(format!(
+            "{unknown:?} is not an activity here; known: {:?}",
+            registry.names()
+        )
+        .into());
     }
     let channel = Channel::from_shared(args.server.clone())?
         .connect()

@@ -6,15 +6,21 @@
 //! `confirm_material_received` on the record adapter in process; a no-op for remote workers),
 //! and its completion is applied to the case as an event in the commit that completes the
 //! task. Two worker set-ups: the server's in-process workers, and remote workers polling over
-//! gRPC on loopback (in-process workers off). tasks/s counts from the first enqueue to the
-//! last applied completion; claim-to-start latency is from the task row's `created_at` (the
+//! gRPC on loopback (in-process workers off).
+//!
+//! Two phases per set-up. Throughput: producers enqueue a backlog of tasks as fast as they can
+//! and tasks/s counts from the first enqueue to the last applied completion. Latency: one
+//! producer enqueues tasks at a steady rate well below that throughput, so that workers wait
+//! for work and must be woken; claim-to-start latency is from the task row's `created_at` (the
 //! transition's time) to its claim, read back from the database afterwards.
 //!
 //! Settings from the environment: AIJIA_BENCH_DATABASE_URL (default
-//! postgres://postgres@127.0.0.1:5432/test), AIJIA_BENCH_TASKS per run (default 5000),
+//! postgres://postgres@127.0.0.1:5432/test), AIJIA_BENCH_TASKS in the backlog (default 5000),
 //! AIJIA_BENCH_PRODUCERS (clients sending transitions, default 16), AIJIA_BENCH_WORKERS
-//! (in-process slots, or remote workers, default "4 16"), AIJIA_BENCH_BACKENDS (default
-//! "postgres sqlite"). Each run gets a fresh schema (or SQLite file), dropped at the end.
+//! (in-process slots, or remote workers, default "4 16"), AIJIA_BENCH_RATE (tasks/s of the
+//! latency phase, default 50) for AIJIA_BENCH_PACED tasks (default 300), AIJIA_BENCH_BACKENDS
+//! (default "postgres sqlite"). Each set-up gets a fresh schema (or SQLite file), dropped at
+//! the end.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -43,6 +49,8 @@ enum Workers {
 struct Settings {
     base: String,
     tasks: usize,
+    paced: usize,
+    rate: f64,
     producers: usize,
     workers: Vec<usize>,
     backends: Vec<String>,
@@ -61,6 +69,8 @@ async fn main() -> anyhow::Result<()> {
         base: std::env::var("AIJIA_BENCH_DATABASE_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into()),
         tasks: env("AIJIA_BENCH_TASKS", 5000),
+        paced: env("AIJIA_BENCH_PACED", 300),
+        rate: env("AIJIA_BENCH_RATE", 50.0),
         producers: env("AIJIA_BENCH_PRODUCERS", 16),
         workers: std::env::var("AIJIA_BENCH_WORKERS")
             .unwrap_or_else(|_| "4 16".into())
@@ -74,9 +84,9 @@ async fn main() -> anyhow::Result<()> {
             .collect(),
     };
     println!(
-        "| store | workers | slots | tasks | tasks/s | claim-to-start p50 ms | p99 ms | max ms |"
+        "| store | workers | slots | backlog tasks/s | claim-to-start p50 ms | p99 ms | max ms |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|");
     for backend in &settings.backends {
         for mode in [Workers::InProcess, Workers::Remote] {
             for &slots in &settings.workers {
@@ -85,12 +95,11 @@ async fn main() -> anyhow::Result<()> {
                 db.drop().await?;
                 let row = result?;
                 println!(
-                    "| {backend} | {} | {slots} | {} | {:.0} | {:.2} | {:.2} | {:.2} |",
+                    "| {backend} | {} | {slots} | {:.0} | {:.2} | {:.2} | {:.2} |",
                     match mode {
                         Workers::InProcess => "in-process",
                         Workers::Remote => "remote (gRPC)",
                     },
-                    row.tasks,
                     row.per_second,
                     row.p50_ms,
                     row.p99_ms,
@@ -103,7 +112,6 @@ async fn main() -> anyhow::Result<()> {
 }
 
 struct Row {
-    tasks: usize,
     per_second: f64,
     p50_ms: f64,
     p99_ms: f64,
@@ -196,16 +204,17 @@ impl Db {
 
     /// Claim-to-start latencies in microseconds: a claim's time is its lease's end minus the
     /// lease it took (no heartbeat runs in these short tasks).
-    async fn latencies(&self, lease_secs: i64) -> anyhow::Result<Vec<i64>> {
+    async fn latencies(&self, lease_secs: i64, after_id: i64) -> anyhow::Result<Vec<i64>> {
         Ok(match self {
             Db::Postgres { url, .. } => {
                 let mut conn = sqlx::PgConnection::connect(url).await?;
                 sqlx::query_scalar(
                     "SELECT (extract(epoch FROM (lease_expires_at - created_at)) * 1e6)::bigint
                             - $1 * 1000000
-                     FROM activity_tasks WHERE attempts = 1",
+                     FROM activity_tasks WHERE attempts = 1 AND id > $2",
                 )
                 .bind(lease_secs)
+                .bind(after_id)
                 .fetch_all(&mut conn)
                 .await?
             }
@@ -213,13 +222,37 @@ impl Db {
                 let mut conn = sqlx::SqliteConnection::connect(url).await?;
                 sqlx::query_scalar(
                     "SELECT lease_expires_at - created_at - ?1 * 1000000
-                     FROM activity_tasks WHERE attempts = 1",
+                     FROM activity_tasks WHERE attempts = 1 AND id > ?2",
                 )
                 .bind(lease_secs)
+                .bind(after_id)
                 .fetch_all(&mut conn)
                 .await?
             }
         })
+    }
+
+    async fn last_task_id(&self) -> anyhow::Result<i64> {
+        let sql = "SELECT coalesce(max(id), 0) FROM activity_tasks";
+        Ok(match self {
+            Db::Postgres { url, .. } => {
+                let mut conn = sqlx::PgConnection::connect(url).await?;
+                sqlx::query_scalar(sql).fetch_one(&mut conn).await?
+            }
+            Db::Sqlite { url, .. } => {
+                let mut conn = sqlx::SqliteConnection::connect(url).await?;
+                sqlx::query_scalar(sql).fetch_one(&mut conn).await?
+            }
+        })
+    }
+
+    async fn wait_completed(&self, n: usize) -> anyhow::Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(600);
+        while self.completed().await? < n as i64 {
+            anyhow::ensure!(Instant::now() < deadline, "tasks did not complete in time");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        Ok(())
     }
 }
 
@@ -261,18 +294,7 @@ async fn run(db: &Db, settings: &Settings, mode: Workers, slots: usize) -> anyho
             .collect();
         producers.push(tokio::spawn(async move {
             for case_id in mine {
-                client
-                    .signal_case(pb::SignalCaseRequest {
-                        request_id: uuid::Uuid::now_v7().to_string(),
-                        case_id,
-                        actor: Some(actor()),
-                        expected_version: None,
-                        event: Some(Event::MaterialProvided(pb::MaterialProvided {
-                            items: vec!["invoice".into()],
-                            note: String::new(),
-                        })),
-                    })
-                    .await?;
+                client.signal_case(material_provided(case_id)).await?;
             }
             anyhow::Ok(())
         }));
@@ -280,12 +302,19 @@ async fn run(db: &Db, settings: &Settings, mode: Workers, slots: usize) -> anyho
     for producer in producers {
         producer.await??;
     }
-    let deadline = Instant::now() + Duration::from_secs(600);
-    while db.completed().await? < settings.tasks as i64 {
-        anyhow::ensure!(Instant::now() < deadline, "tasks did not complete in time");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    db.wait_completed(settings.tasks).await?;
     let elapsed = started.elapsed().as_secs_f64();
+
+    // Latency: a steady trickle, so that the workers wait for work between tasks.
+    let after_id = db.last_task_id().await?;
+    let paced = open_cases(&channels, settings.paced, settings.producers).await?;
+    let mut client = CaseServiceClient::new(channels[0].clone());
+    let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / settings.rate));
+    for case_id in paced {
+        tick.tick().await;
+        client.signal_case(material_provided(case_id)).await?;
+    }
+    db.wait_completed(settings.tasks + settings.paced).await?;
     stop.cancel();
     for worker in remote {
         worker.await??;
@@ -293,11 +322,10 @@ async fn run(db: &Db, settings: &Settings, mode: Workers, slots: usize) -> anyho
     running.stop().await?;
 
     let mut hist = Histogram::<u64>::new(3)?;
-    for us in db.latencies(LEASE_SECS).await? {
+    for us in db.latencies(LEASE_SECS, after_id).await? {
         hist.record(us.max(0) as u64)?;
     }
     Ok(Row {
-        tasks: settings.tasks,
         per_second: settings.tasks as f64 / elapsed,
         p50_ms: hist.value_at_quantile(0.5) as f64 / 1000.0,
         p99_ms: hist.value_at_quantile(0.99) as f64 / 1000.0,
@@ -305,11 +333,7 @@ async fn run(db: &Db, settings: &Settings, mode: Workers, slots: usize) -> anyho
     })
 }
 
-async fn open_cases(
-    channels: &[Channel],
-    n: usize,
-    clients: usize,
-) -> anyhow::Result<Vec<String>> {
+async fn open_cases(channels: &[Channel], n: usize, clients: usize) -> anyhow::Result<Vec<String>> {
     let mut openers = Vec::new();
     for c in 0..clients {
         let mut client = CaseServiceClient::new(channels[c % channels.len()].clone());
@@ -383,6 +407,20 @@ async fn remote_worker(
             .await?;
     }
     Ok(())
+}
+
+/// The transition that enqueues the case's task: its last material arrives.
+fn material_provided(case_id: String) -> pb::SignalCaseRequest {
+    pb::SignalCaseRequest {
+        request_id: uuid::Uuid::now_v7().to_string(),
+        case_id,
+        actor: Some(actor()),
+        expected_version: None,
+        event: Some(Event::MaterialProvided(pb::MaterialProvided {
+            items: vec!["invoice".into()],
+            note: String::new(),
+        })),
+    }
 }
 
 fn actor() -> pb::Actor {

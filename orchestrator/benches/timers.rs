@@ -25,7 +25,9 @@ async fn main() -> anyhow::Result<()> {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     let timers: i64 = env_or("AIJIA_BENCH_TIMERS", 100_000);
     let window: i64 = env_or("AIJIA_BENCH_WINDOW_SECS", 10);
-    println!("| processes | timers | fired/s (from first due to last commit) | lateness p50 ms | p99 ms | max ms |");
+    println!(
+        "| processes | timers | fired/s (from first due to last commit) | lateness p50 ms | p99 ms | max ms |"
+    );
     println!("|---|---|---|---|---|---|");
     for processes in [1, 2] {
         round(&base, processes, timers, window).await?;
@@ -34,12 +36,17 @@ async fn main() -> anyhow::Result<()> {
 }
 
 fn env_or(name: &str, default: i64) -> i64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 async fn round(base: &str, processes: usize, timers: i64, window: i64) -> anyhow::Result<()> {
     let schema = format!("bench_timers_{}", uuid::Uuid::now_v7().simple());
-    let mut admin = PgConnection::connect(base).await.context("while connecting to PostgreSQL")?;
+    let mut admin = PgConnection::connect(base)
+        .await
+        .context("while connecting to PostgreSQL")?;
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
         .execute(&mut admin)
         .await?;
@@ -55,23 +62,32 @@ async fn round(base: &str, processes: usize, timers: i64, window: i64) -> anyhow
 async fn fire_all(url: &str, processes: usize, timers: i64, window: i64) -> anyhow::Result<()> {
     let mut servers = Vec::new();
     for _ in 0..processes {
-        let config = ServerConfig::new("127.0.0.1:0".parse()?, url);
+        let mut config = ServerConfig::new("127.0.0.1:0".parse()?, url);
+        // Timers alone: the reminder tasks they enqueue stay queued.
+        config.workers.concurrency = 0;
         servers.push(server::start(&config, Arc::new(SystemClock)).await?);
     }
     let template = {
-        let channel = tonic::transport::Channel::from_shared(format!("http://{}", servers[0].addr))?
-            .connect()
-            .await?;
+        let channel =
+            tonic::transport::Channel::from_shared(format!("http://{}", servers[0].addr))?
+                .connect()
+                .await?;
         CaseServiceClient::new(channel)
             .start_case(pb::StartCaseRequest {
                 request_id: "bench-template".into(),
                 workflow_type: "material_collection".into(),
                 business_key: "bench-template".into(),
-                customer: Some(pb::CustomerRef { id: "c-bench".into(), display_name: "Bench".into() }),
+                customer: Some(pb::CustomerRef {
+                    id: "c-bench".into(),
+                    display_name: "Bench".into(),
+                }),
                 subject: "timer benchmark".into(),
                 owner: "bench".into(),
                 attributes: Default::default(),
-                actor: Some(pb::Actor { role: "backend".into(), id: "bench".into() }),
+                actor: Some(pb::Actor {
+                    role: "backend".into(),
+                    id: "bench".into(),
+                }),
             })
             .await?
             .into_inner()
@@ -112,11 +128,15 @@ async fn fire_all(url: &str, processes: usize, timers: i64, window: i64) -> anyh
     .execute(&mut db)
     .await?;
     // The servers sleep until their next known timer; these were written behind their backs.
-    sqlx::query("SELECT pg_notify('aijia_timers', '')").execute(&mut db).await?;
+    sqlx::query("SELECT pg_notify('aijia_timers', '')")
+        .execute(&mut db)
+        .await?;
 
     let began = Instant::now();
     loop {
-        let left: i64 = sqlx::query_scalar("SELECT count(*) FROM timers").fetch_one(&mut db).await?;
+        let left: i64 = sqlx::query_scalar("SELECT count(*) FROM timers")
+            .fetch_one(&mut db)
+            .await?;
         if left == 0 {
             break;
         }
@@ -148,7 +168,10 @@ async fn fire_all(url: &str, processes: usize, timers: i64, window: i64) -> anyh
     let n: i64 = row.get("n");
     let cases: i64 = row.get("cases");
     let firing: i64 = row.get("firing_processes");
-    anyhow::ensure!(n == timers && cases == timers, "{n} fires for {cases} cases, {timers} timers: not exactly once");
+    anyhow::ensure!(
+        n == timers && cases == timers,
+        "{n} fires for {cases} cases, {timers} timers: not exactly once"
+    );
     println!(
         "| {processes} ({firing} fired) | {n} | {:.0} | {:.0} | {:.0} | {:.0} |",
         n as f64 / row.get::<f64, _>("span_s"),

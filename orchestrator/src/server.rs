@@ -20,7 +20,9 @@ use tracing::info;
 
 use crate::clock::Clock;
 use crate::engine::{Engine, RailsConfig};
-use crate::grpc::{AutomationApi, CaseApi, IdentityApi, ReviewApi, ScheduleApi, TaskApi, WorkerApi};
+use crate::grpc::{
+    AutomationApi, CaseApi, IdentityApi, ReviewApi, ScheduleApi, TaskApi, WorkerApi,
+};
 use crate::scheduler::{self, SchedulerConfig};
 use crate::store::Store;
 use crate::worker::{self, WorkerConfig};
@@ -93,8 +95,7 @@ pub async fn start(config: &ServerConfig, clock: Arc<dyn Clock>) -> anyhow::Resu
             )
         })?;
     let backend = store.backend();
-    let engine =
-        Engine::new(store, clock.clone(), TimerPolicy::builtin()).with_rails(config.rails);
+    let engine = Engine::new(store, clock.clone(), TimerPolicy::builtin()).with_rails(config.rails);
 
     let listener = TcpListener::bind(config.listen)
         .await
@@ -114,7 +115,9 @@ pub async fn start(config: &ServerConfig, clock: Arc<dyn Clock>) -> anyhow::Resu
     health
         .set_serving::<AutomationServiceServer<AutomationApi>>()
         .await;
-    health.set_serving::<IdentityServiceServer<IdentityApi>>().await;
+    health
+        .set_serving::<IdentityServiceServer<IdentityApi>>()
+        .await;
     let reflection = |builder: tonic_reflection::server::Builder<'static>| {
         builder
             .register_encoded_file_descriptor_set(aijia_proto::FILE_DESCRIPTOR_SET)

@@ -30,7 +30,11 @@ impl ServerProcess {
     }
 
     /// Like [`ServerProcess::spawn`], with more `serve` flags (e.g. `--worker-concurrency 0`).
-    pub async fn spawn_with_args(binary: &str, database_url: &str, extra: &[&str]) -> ServerProcess {
+    pub async fn spawn_with_args(
+        binary: &str,
+        database_url: &str,
+        extra: &[&str],
+    ) -> ServerProcess {
         let addr = free_port();
         let log = NamedTempFile::new().expect("creating a log file for the server process");
         let stderr = log.reopen().expect("reopening the server log file");

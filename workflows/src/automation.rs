@@ -24,8 +24,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::effect::activity;
-use crate::review::DraftSubmitted;
 use crate::model::named_enum;
+use crate::review::DraftSubmitted;
 use crate::risk::{self, Assessment, Draft, RiskPolicy, Verdict};
 
 named_enum!(
@@ -130,10 +130,7 @@ impl AutomationPolicy {
     /// rollout), not paused. Opening a type to `auto` needs its review pass rate.
     pub fn initial() -> AutomationPolicy {
         AutomationPolicy {
-            modes: ActionType::ALL
-                .iter()
-                .map(|&t| (t, Mode::Review))
-                .collect(),
+            modes: ActionType::ALL.iter().map(|&t| (t, Mode::Review)).collect(),
             paused: false,
         }
     }
@@ -144,10 +141,7 @@ impl AutomationPolicy {
 
     /// Every action type with its mode, in declaration order.
     pub fn all_modes(&self) -> Vec<(ActionType, Mode)> {
-        ActionType::ALL
-            .iter()
-            .map(|&t| (t, self.mode(t)))
-            .collect()
+        ActionType::ALL.iter().map(|&t| (t, self.mode(t))).collect()
     }
 
     pub fn with_mode(&self, action: ActionType, mode: Mode) -> AutomationPolicy {
@@ -287,7 +281,10 @@ impl OpeningRule {
         }
         Err(BelowBar {
             action,
-            rate: rate.map_or_else(|| "not measured".to_owned(), |r| format!("{:.1}%", r * 100.0)),
+            rate: rate.map_or_else(
+                || "not measured".to_owned(),
+                |r| format!("{:.1}%", r * 100.0),
+            ),
             approved: tally.approved,
             decided: tally.decided(),
             bar: self.bar * 100.0,

@@ -3,10 +3,10 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::effect::{TimerAction, TimerKey};
-use crate::model::{NewCase, Party, named_enum};
 use crate::automation::{ActionType, AutomationStamp};
+use crate::effect::{TimerAction, TimerKey};
 use crate::model::IdentityStatus;
+use crate::model::{NewCase, Party, named_enum};
 use crate::review::{DraftSubmitted, IdentityMethod, ReviewDecision};
 
 named_enum!(

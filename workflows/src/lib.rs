@@ -34,7 +34,8 @@ pub use effect::{
 pub use event::{Actor, ActorRole, Event};
 pub use machines::{decide, start};
 pub use model::{
-    Attention, Case, CaseState, ChecklistItem, Customer, IdentityStatus, NewCase, Party, Waiting, WorkflowType,
+    Attention, Case, CaseState, ChecklistItem, Customer, IdentityStatus, NewCase, Party, Waiting,
+    WorkflowType,
 };
 pub use policy::{PlannedTimer, PolicyError, TimerPolicy};
 pub use replay::{Mismatch, Recorded, ReplayOutcome, replay};

@@ -136,8 +136,7 @@ async fn main() -> anyhow::Result<()> {
             config.workers = workers.config();
             config.scheduler = scheduler.config();
             config.rails = rails.config()?;
-            let served = run_server(config, true)
-            .await;
+            let served = run_server(config, true).await;
             telemetry.shutdown().await;
             served
         }
@@ -153,8 +152,7 @@ async fn main() -> anyhow::Result<()> {
             config.workers = workers.config();
             config.scheduler = scheduler.config();
             config.rails = rails.config()?;
-            let served = run_server(config, false)
-            .await;
+            let served = run_server(config, false).await;
             telemetry.shutdown().await;
             served
         }

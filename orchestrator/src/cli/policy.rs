@@ -113,7 +113,7 @@ pub async fn run(args: PolicyArgs) -> anyhow::Result<()> {
                 .await
                 .map_err(rpc_error)?
                 .into_inner();
-            overview(&resp, json)
+            overview(&resp, json, false)
         }
         PolicyCommand::SetMode {
             action_type,
@@ -134,7 +134,7 @@ pub async fn run(args: PolicyArgs) -> anyhow::Result<()> {
                 .await
                 .map_err(rpc_error)?
                 .into_inner();
-            overview(&resp, json)
+            overview(&resp, json, true)
         }
         PolicyCommand::Pause {
             reason,
@@ -149,7 +149,7 @@ pub async fn run(args: PolicyArgs) -> anyhow::Result<()> {
                 .await
                 .map_err(rpc_error)?
                 .into_inner();
-            overview(&resp, json)
+            overview(&resp, json, true)
         }
         PolicyCommand::Resume {
             reason,
@@ -164,7 +164,7 @@ pub async fn run(args: PolicyArgs) -> anyhow::Result<()> {
                 .await
                 .map_err(rpc_error)?
                 .into_inner();
-            overview(&resp, json)
+            overview(&resp, json, true)
         }
         PolicyCommand::History {
             page_size,
@@ -195,7 +195,7 @@ pub async fn run(args: PolicyArgs) -> anyhow::Result<()> {
                 .await
                 .map_err(rpc_error)?
                 .into_inner();
-            overview(&resp, json)
+            overview(&resp, json, true)
         }
         PolicyCommand::Replay {
             from,
@@ -270,7 +270,8 @@ fn stamp(t: DateTime<Utc>) -> prost_types::Timestamp {
 }
 
 fn actor_text(a: Option<&pb::Actor>) -> String {
-    a.map(|a| format!("{}:{}", a.role, a.id)).unwrap_or_default()
+    a.map(|a| format!("{}:{}", a.role, a.id))
+        .unwrap_or_default()
 }
 
 fn version_json(v: &pb::AutomationPolicyVersion) -> Value {
@@ -296,7 +297,7 @@ fn risk_json(r: &pb::RiskPolicyVersion) -> Value {
     })
 }
 
-fn overview(resp: &pb::AutomationPolicyResponse, json: bool) -> anyhow::Result<()> {
+fn overview(resp: &pb::AutomationPolicyResponse, json: bool, change: bool) -> anyhow::Result<()> {
     if json {
         return print_json(&json!({
             "changed": resp.changed,
@@ -316,8 +317,10 @@ fn overview(resp: &pb::AutomationPolicyResponse, json: bool) -> anyhow::Result<(
     let Some(policy) = &resp.policy else {
         return Ok(());
     };
-    if !resp.changed {
-        println!("(no change)");
+    if change && !resp.changed {
+        println!(
+            "no new version: the policy already says so, or this request id was applied before"
+        );
     }
     println!(
         "automation policy v{}{} — {} by {} at {}: {}",
@@ -343,7 +346,10 @@ fn overview(resp: &pb::AutomationPolicyResponse, json: bool) -> anyhow::Result<(
         .modes
         .iter()
         .map(|m| {
-            let rate = resp.pass_rates.iter().find(|p| p.action_type == m.action_type);
+            let rate = resp
+                .pass_rates
+                .iter()
+                .find(|p| p.action_type == m.action_type);
             vec![
                 m.action_type.clone(),
                 m.mode.clone(),
@@ -386,7 +392,11 @@ fn history(resp: &pb::ListPolicyVersionsResponse, json: bool) -> anyhow::Result<
                 actor_text(v.actor.as_ref()),
                 format!("{}{}", v.change, if v.forced { " [forced]" } else { "" }),
                 if v.paused { "yes" } else { "no" }.to_owned(),
-                if auto.is_empty() { "-".to_owned() } else { auto.join(",") },
+                if auto.is_empty() {
+                    "-".to_owned()
+                } else {
+                    auto.join(",")
+                },
                 v.reason.clone(),
             ]
         })
@@ -417,7 +427,10 @@ fn history(resp: &pb::ListPolicyVersionsResponse, json: bool) -> anyhow::Result<
 
 fn replay(resp: &pb::ReplayPolicyResponse, json: bool, all: bool) -> anyhow::Result<()> {
     let totals = |t: Option<&pb::RouteTotals>| {
-        t.map_or(json!({}), |t| json!({"sent": t.sent, "reviewed": t.reviewed, "held": t.held}))
+        t.map_or(
+            json!({}),
+            |t| json!({"sent": t.sent, "reviewed": t.reviewed, "held": t.held}),
+        )
     };
     if json {
         return print_json(&json!({

@@ -472,7 +472,15 @@ fn queue(resp: &pb::ListReviewsResponse, json: bool) -> anyhow::Result<()> {
         })
         .collect();
     table(
-        &["DRAFT", "AGE", "ACTION TYPE", "STATUS", "WHY", "ASSIGNED", "CASE STATE"],
+        &[
+            "DRAFT",
+            "AGE",
+            "ACTION TYPE",
+            "STATUS",
+            "WHY",
+            "ASSIGNED",
+            "CASE STATE",
+        ],
         &rows,
     );
     if !resp.next_page_token.is_empty() {
@@ -535,13 +543,21 @@ fn draft(d: Option<&pb::Draft>, json: bool) -> anyhow::Result<()> {
             format!("{} under risk policy {}", a.verdict, a.risk_policy_version),
         ));
         for f in &a.findings {
-            rows.push(("finding", format!("{}: {:?} ({})", f.category, f.matched, f.rule)));
+            rows.push((
+                "finding",
+                format!("{}: {:?} ({})", f.category, f.matched, f.rule),
+            ));
         }
     }
     if let Some(r) = &d.decision {
         rows.push((
             "decision",
-            format!("{} by {} at {}", r.outcome, r.reviewer_id, time(r.at.as_ref())),
+            format!(
+                "{} by {} at {}",
+                r.outcome,
+                r.reviewer_id,
+                time(r.at.as_ref())
+            ),
         ));
         if !r.note.is_empty() {
             rows.push(("note", r.note.clone()));
@@ -557,7 +573,11 @@ fn draft(d: Option<&pb::Draft>, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn decided(d: Option<&pb::Draft>, change: Option<&pb::CaseChange>, json: bool) -> anyhow::Result<()> {
+fn decided(
+    d: Option<&pb::Draft>,
+    change: Option<&pb::CaseChange>,
+    json: bool,
+) -> anyhow::Result<()> {
     if json {
         return print_json(&json!({
             "draft": d.map(draft_json),

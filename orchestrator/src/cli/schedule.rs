@@ -7,9 +7,9 @@ use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
 use super::DEFAULT_SERVER;
-use crate::scheduler::SchedulerConfig;
 use super::case::{duration, key_value, request_id, rpc_error};
 use super::output::{print_json, table, time};
+use crate::scheduler::SchedulerConfig;
 
 /// How this process runs timers and schedules (`aijia dev` and `aijia serve`).
 #[derive(Debug, Args)]
@@ -63,7 +63,9 @@ enum ScheduleCommand {
         request_id: Option<String>,
     },
     /// Show one schedule with its next fire times and recent fires.
-    Get { schedule_id: String },
+    Get {
+        schedule_id: String,
+    },
     /// List schedules by name with their next fire times.
     List {
         #[arg(long, default_value_t = 50)]
@@ -77,16 +79,22 @@ enum ScheduleCommand {
         #[command(flatten)]
         spec: SpecArgs,
     },
-    Pause { schedule_id: String },
+    Pause {
+        schedule_id: String,
+    },
     /// Resume; fires that fell in the pause are skipped.
-    Resume { schedule_id: String },
+    Resume {
+        schedule_id: String,
+    },
     /// Fire now, once.
     Trigger {
         schedule_id: String,
         #[arg(long)]
         request_id: Option<String>,
     },
-    Delete { schedule_id: String },
+    Delete {
+        schedule_id: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -215,7 +223,11 @@ pub async fn run(args: ScheduleArgs) -> anyhow::Result<()> {
             if !json {
                 println!(
                     "{}",
-                    if resp.created { "schedule created" } else { "schedule already created by this request" }
+                    if resp.created {
+                        "schedule created"
+                    } else {
+                        "schedule already created by this request"
+                    }
                 );
             }
             one(resp.schedule.as_ref(), json)
@@ -315,10 +327,16 @@ fn fire_json(f: &pb::ScheduleFire) -> Value {
 
 fn action_text(spec: &pb::ScheduleSpec) -> String {
     match &spec.action {
-        Some(Action::StartCase(a)) => format!("start {} {}", a.workflow_type, a.business_key_template),
+        Some(Action::StartCase(a)) => {
+            format!("start {} {}", a.workflow_type, a.business_key_template)
+        }
         Some(Action::ReminderSweep(a)) => {
             let mut parts = vec!["remind".to_owned()];
-            for (k, v) in [("state", &a.state), ("waiting for", &a.waiting_for), ("type", &a.workflow_type)] {
+            for (k, v) in [
+                ("state", &a.state),
+                ("waiting for", &a.waiting_for),
+                ("type", &a.workflow_type),
+            ] {
                 if !v.is_empty() {
                     parts.push(format!("{k} {v}"));
                 }
@@ -392,7 +410,11 @@ fn list(resp: &pb::ListSchedulesResponse, json: bool) -> anyhow::Result<()> {
                 s.id.clone(),
                 s.name.clone(),
                 format!("{} {}", spec.cron, spec.time_zone),
-                if s.paused { "paused".into() } else { time(s.next_fire_times.first()) },
+                if s.paused {
+                    "paused".into()
+                } else {
+                    time(s.next_fire_times.first())
+                },
                 action_text(&spec),
             ]
         })

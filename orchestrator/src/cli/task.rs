@@ -26,7 +26,11 @@ pub struct WorkerArgs {
     adapters: Option<PathBuf>,
     /// An activity type this server leaves to remote workers (repeatable, or comma-separated
     /// in the variable).
-    #[arg(long = "remote-activity", env = "AIJIA_REMOTE_ACTIVITIES", value_delimiter = ',')]
+    #[arg(
+        long = "remote-activity",
+        env = "AIJIA_REMOTE_ACTIVITIES",
+        value_delimiter = ','
+    )]
     remote_activities: Vec<String>,
 }
 

@@ -5,7 +5,7 @@
 //! an event whose templated activities the policy governs. No SQL and no gRPC here.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use aijia_workflows::automation::{
     self, ActionType, AutomationPolicy, AutomationStamp, Mode, OpeningRule, ReplayedDraft,
@@ -132,35 +132,11 @@ impl Engine {
             match (active.automation, active.risk) {
                 (Some(automation), Some(risk)) => return Ok(InForce { automation, risk }),
                 (automation, risk) => {
-                    let now = self.clock.now();
                     if automation.is_none() {
-                        let initial = PolicyVersionRow {
-                            version: 1,
-                            policy: AutomationPolicy::initial(),
-                            change: "initial policy".to_owned(),
-                            reason: "the shipped initial policy: every action type in review"
-                                .to_owned(),
-                            forced: false,
-                            actor: system(),
-                            request_id: None,
-                            created_at: now,
-                        };
-                        self.store.append_policy_version(&initial).await?;
+                        self.seed_automation().await?;
                     }
                     if risk.is_none() {
-                        let builtin = RiskPolicy::builtin();
-                        self.store
-                            .insert_risk_policy(builtin.version(), BUILTIN_POLICY, now)
-                            .await?;
-                        let activation = RiskActivation {
-                            seq: 1,
-                            version: builtin.version().to_owned(),
-                            reason: "the risk policy shipped with this version of Aijia".to_owned(),
-                            actor: system(),
-                            request_id: None,
-                            at: now,
-                        };
-                        self.store.append_risk_activation(&activation).await?;
+                        self.seed_risk().await?;
                     }
                 }
             }
@@ -169,6 +145,61 @@ impl Engine {
             what: "policies in force",
             detail: "no automation or risk policy version could be read or written".to_owned(),
         }))
+    }
+
+    /// The automation version in force, without touching risk policies (the state machines'
+    /// hot path needs only this).
+    async fn automation_in_force(&self) -> Result<PolicyVersionRow, EngineError> {
+        for _ in 0..APPEND_ATTEMPTS {
+            match self.store.active_policies().await?.automation {
+                Some(automation) => return Ok(automation),
+                None => self.seed_automation().await?,
+            }
+        }
+        Err(EngineError::Store(crate::store::StoreError::Corrupt {
+            what: "automation policy in force",
+            detail: "no automation policy version could be read or written".to_owned(),
+        }))
+    }
+
+    /// Writes version 1 of the automation policy, unless a racing writer did.
+    async fn seed_automation(&self) -> Result<(), EngineError> {
+        let initial = PolicyVersionRow {
+            version: 1,
+            policy: AutomationPolicy::initial(),
+            change: "initial policy".to_owned(),
+            reason: "the shipped initial policy: every action type in review".to_owned(),
+            forced: false,
+            actor: system(),
+            request_id: None,
+            created_at: self.clock.now(),
+        };
+        self.store.append_policy_version(&initial).await?;
+        Ok(())
+    }
+
+    /// Stores and activates the shipped risk policy (compiled once per process), unless a
+    /// racing writer did.
+    async fn seed_risk(&self) -> Result<(), EngineError> {
+        static BUILTIN: LazyLock<Arc<RiskPolicy>> =
+            LazyLock::new(|| Arc::new(RiskPolicy::builtin()));
+        let builtin = BUILTIN.clone();
+        let version = builtin.version().to_owned();
+        let now = self.clock.now();
+        self.store
+            .insert_risk_policy(&version, BUILTIN_POLICY, now)
+            .await?;
+        let activation = RiskActivation {
+            seq: 1,
+            version: version.clone(),
+            reason: "the risk policy shipped with this version of Aijia".to_owned(),
+            actor: system(),
+            request_id: None,
+            at: now,
+        };
+        self.store.append_risk_activation(&activation).await?;
+        self.rails_cache().insert(version, builtin);
+        Ok(())
     }
 
     /// The compiled risk policy of a stored version (compiled once per process).
@@ -205,7 +236,8 @@ impl Engine {
     /// The active policies, pass rates included.
     pub async fn automation_overview(&self) -> Result<PolicyOverview, RailsError> {
         let in_force = self.in_force().await?;
-        self.overview(in_force.automation, in_force.risk, false).await
+        self.overview(in_force.automation, in_force.risk, false)
+            .await
     }
 
     async fn overview(
@@ -336,12 +368,17 @@ impl Engine {
             if forced {
                 change.push_str(&format!(
                     " (forced below the bar: pass rate {})",
-                    tally
-                        .pass_rate()
-                        .map_or_else(|| "not measured".to_owned(), |r| format!("{:.1}%", r * 100.0))
+                    tally.pass_rate().map_or_else(
+                        || "not measured".to_owned(),
+                        |r| format!("{:.1}%", r * 100.0)
+                    )
                 ));
             }
-            Ok(Some((current.policy.with_mode(action, mode), change, forced)))
+            Ok(Some((
+                current.policy.with_mode(action, mode),
+                change,
+                forced,
+            )))
         })
         .await
     }
@@ -359,7 +396,11 @@ impl Engine {
                 return Ok(None);
             }
             let change = if paused { "paused" } else { "resumed" };
-            Ok(Some((current.policy.with_paused(paused), change.to_owned(), false)))
+            Ok(Some((
+                current.policy.with_paused(paused),
+                change.to_owned(),
+                false,
+            )))
         })
         .await
     }
@@ -526,7 +567,8 @@ impl Engine {
             let Event::DraftSubmitted(submitted) = &stored.event else {
                 continue;
             };
-            let replayed = automation::replay_draft(submitted, Some(&risk), Some(&automation.policy));
+            let replayed =
+                automation::replay_draft(submitted, Some(&risk), Some(&automation.policy));
             let changed = replayed.routing.route != submitted.routing.route;
             report.recorded.add(submitted.routing.route);
             report.replayed.add(replayed.routing.route);
@@ -565,7 +607,7 @@ impl Engine {
         if !governed {
             return Ok(false);
         }
-        let active = self.in_force().await?.automation;
+        let active = self.automation_in_force().await?;
         if active.version <= stored.case.rails.automation_stamp().version {
             return Ok(false);
         }

@@ -25,13 +25,15 @@ use crate::store::{
     StoreError, StoredCase,
 };
 
-pub use automation::{InForce, PolicyOverview, RailsConfig, ReplayEntry, ReplayReport, RouteTotals};
+pub use automation::{
+    InForce, PolicyOverview, RailsConfig, ReplayEntry, ReplayReport, RouteTotals,
+};
 pub use review::{DraftSubmission, RailsError, ReviewCursor, ReviewFilter, ReviewItem};
 pub use schedules::{ScheduleRefusal, ScheduleView};
-pub use timers::TimerOutcome;
 pub use tasks::{
     ClaimedTask, LEASE_EXPIRED, TaskAction, TaskCompletion, TaskFailure, TaskHeartbeat, TaskToken,
 };
+pub use timers::TimerOutcome;
 
 /// How often a signal is retried when other writers keep moving the case under it.
 const MAX_ATTEMPTS: u32 = 200;
@@ -128,7 +130,12 @@ impl Engine {
             clock,
             policy: Arc::new(policy),
             timer_wake: Arc::new(Notify::new()),
-            node: format!("{}-{}", std::process::id(), &uuid::Uuid::now_v7().simple().to_string()[26..]).into(),
+            node: format!(
+                "{}-{}",
+                std::process::id(),
+                &uuid::Uuid::now_v7().simple().to_string()[26..]
+            )
+            .into(),
             rails: Arc::new(automation::RailsState::new(RailsConfig::default())),
         }
     }

@@ -6,12 +6,12 @@
 //! the case (`rails.drafts`), so the draft, its history event and the `send_message` task of
 //! an approval commit together or not at all.
 
+use aijia_workflows::automation::BelowBar;
 use aijia_workflows::automation::{self, ActionType};
 use aijia_workflows::review::{
     Assignee, CaseDraft, DecisionRefusal, DraftStatus, DraftSubmitted, ReviewDecision,
     TakeOverRefusal, check_decision, check_hand_back, check_take_over,
 };
-use aijia_workflows::automation::BelowBar;
 use aijia_workflows::risk::{self, Audience, Draft, DraftFlags};
 use aijia_workflows::{Actor, ActorRole, Case, Event, IdentityStatus};
 use chrono::{DateTime, TimeDelta, Utc};
@@ -40,7 +40,10 @@ pub enum RailsError {
     TakeOver(TakeOverRefusal),
     /// A transfer to a reviewer or team that does not exist.
     #[error("{field}: {message}")]
-    UnknownAssignee { field: &'static str, message: String },
+    UnknownAssignee {
+        field: &'static str,
+        message: String,
+    },
     #[error(
         "the customer's identity is {status}, not confirmed: private context stays closed until \
          ConfirmIdentity confirms it (this refusal is recorded in the case's history as event #{seq})"
@@ -60,7 +63,10 @@ pub enum RailsError {
     #[error("risk policy version {0:?} is not stored")]
     NoSuchRiskPolicy(String),
     #[error("{field}: {message}")]
-    Invalid { field: &'static str, message: String },
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
 }
 
 impl RailsError {
@@ -220,13 +226,8 @@ impl Engine {
         s: DraftSubmission,
     ) -> Result<(Change, CaseDraft), RailsError> {
         // The draft is checked before anything is read: an empty one never reaches a case.
-        let draft = Draft::new(
-            s.text.clone(),
-            s.audience,
-            s.action_type.as_str(),
-            s.flags,
-        )
-        .map_err(|e| RailsError::invalid("text", e.to_string()))?;
+        let draft = Draft::new(s.text.clone(), s.audience, s.action_type.as_str(), s.flags)
+            .map_err(|e| RailsError::invalid("text", e.to_string()))?;
         let in_force = self.in_force().await?;
         let risk_policy = self.risk_policy(&in_force.risk.version).await?;
         let automation = in_force.automation;
@@ -260,16 +261,17 @@ impl Engine {
             Some(Event::DraftSubmitted(d)) => d.draft,
             _ => self.submitted_number(s.case_id, change.event_seq).await?,
         };
-        let draft = change
-            .view
-            .case
-            .rails
-            .draft(number)
-            .cloned()
-            .ok_or(RailsError::NoSuchDraft {
-                case_id: s.case_id,
-                number,
-            })?;
+        let draft =
+            change
+                .view
+                .case
+                .rails
+                .draft(number)
+                .cloned()
+                .ok_or(RailsError::NoSuchDraft {
+                    case_id: s.case_id,
+                    number,
+                })?;
         Ok((change, draft))
     }
 
@@ -367,12 +369,13 @@ impl Engine {
                 if let Some(problem) = problem.take() {
                     return Err(problem);
                 }
-                let draft = check_decision(&stored.case, number, &decision).map_err(|e| match e {
-                    DecisionRefusal::NoSuchDraft(number) => {
-                        RailsError::NoSuchDraft { case_id, number }
-                    }
-                    other => RailsError::Decision(other),
-                })?;
+                let draft =
+                    check_decision(&stored.case, number, &decision).map_err(|e| match e {
+                        DecisionRefusal::NoSuchDraft(number) => {
+                            RailsError::NoSuchDraft { case_id, number }
+                        }
+                        other => RailsError::Decision(other),
+                    })?;
                 Ok(Event::DraftDecided {
                     draft: number,
                     reviewer: reviewer_id.clone(),

@@ -65,11 +65,17 @@ impl Engine {
             spec: serde_json::to_value(&spec).unwrap_or_default(),
             paused,
             last_nominal: Some(now),
-            next_fire_at: (!paused).then(|| next_look(&cron, &spec, id, now)).flatten(),
+            next_fire_at: (!paused)
+                .then(|| next_look(&cron, &spec, id, now))
+                .flatten(),
             created_at: now,
             updated_at: now,
         };
-        match self.store.create_schedule(&stored, request_id.as_str()).await? {
+        match self
+            .store
+            .create_schedule(&stored, request_id.as_str())
+            .await?
+        {
             CreatedSchedule::Created(s) => Ok((self.schedule_view(s).await?, true)),
             CreatedSchedule::Repeated(s) => Ok((self.schedule_view(s).await?, false)),
             CreatedSchedule::NameTaken => Err(ScheduleRefusal::NameTaken(name).into()),
@@ -126,7 +132,9 @@ impl Engine {
         let now = self.clock.now();
         stored.paused = paused;
         stored.last_nominal = Some(now);
-        stored.next_fire_at = (!paused).then(|| next_look(&cron, &spec, id, now)).flatten();
+        stored.next_fire_at = (!paused)
+            .then(|| next_look(&cron, &spec, id, now))
+            .flatten();
         stored.updated_at = now;
         self.save(stored).await
     }
@@ -313,7 +321,10 @@ impl Engine {
         let spec = spec_of(&stored)?;
         let next_fires = match (stored.paused, CronSpec::parse(&spec.cron, &spec.time_zone)) {
             (false, Ok(cron)) => {
-                let after = stored.last_nominal.unwrap_or(stored.created_at).max(self.clock.now());
+                let after = stored
+                    .last_nominal
+                    .unwrap_or(stored.created_at)
+                    .max(self.clock.now());
                 cron.upcoming(after, SHOWN_FIRES)
             }
             _ => Vec::new(),
@@ -330,13 +341,20 @@ impl Engine {
 
 fn spec_of(stored: &StoredSchedule) -> Result<ScheduleDefinition, ScheduleRefusal> {
     serde_json::from_value(stored.spec.clone()).map_err(|e| {
-        ScheduleRefusal::Invalid(ScheduleError::Policy(format!("stored spec unreadable: {e}")))
+        ScheduleRefusal::Invalid(ScheduleError::Policy(format!(
+            "stored spec unreadable: {e}"
+        )))
     })
 }
 
 /// When a process must next look at the schedule: its next nominal fire plus that fire's
 /// jitter (stable per schedule and fire, so every process agrees).
-fn next_look(cron: &CronSpec, spec: &ScheduleDefinition, id: Uuid, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+fn next_look(
+    cron: &CronSpec,
+    spec: &ScheduleDefinition,
+    id: Uuid,
+    after: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
     let nominal = cron.next_after(after)?;
     Some(nominal + jitter_for(&id.to_string(), nominal, spec.max_jitter()))
 }

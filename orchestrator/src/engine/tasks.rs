@@ -216,6 +216,13 @@ impl Engine {
                     // Cancelled while this claim ran it: the work was done all the same, and
                     // its result is evidence (the case accepts it in every state).
                     TaskState::Cancelled if task.lease_owner.is_some() => {}
+                    // Failed for good because this claim's lease ran out on the last attempt,
+                    // yet the work got done: the result stands and the operator is spared.
+                    TaskState::Failed
+                        if task
+                            .last_error
+                            .as_ref()
+                            .is_some_and(|e| e.code == LEASE_EXPIRED) => {}
                     _ => return Gate::Stale,
                 }
                 Gate::Apply(Box::new(Settlement {
@@ -225,7 +232,7 @@ impl Engine {
                         output: output.clone(),
                     },
                     actor: worker_actor(task),
-                    states: vec![TaskState::Running, TaskState::Cancelled],
+                    states: vec![TaskState::Running, TaskState::Cancelled, TaskState::Failed],
                     change: TaskChange::Completed {
                         result: output.clone(),
                     },
@@ -520,7 +527,9 @@ impl Engine {
     async fn task_action(&self, task_id: i64, settled: Settled) -> Result<TaskAction, EngineError> {
         let task = self.get_task(task_id).await?;
         match settled {
-            Settled::Applied(change) | Settled::Duplicate(change) => Ok(TaskAction { task, change }),
+            Settled::Applied(change) | Settled::Duplicate(change) => {
+                Ok(TaskAction { task, change })
+            }
             // Operator gates never answer stale; should one, say where the task stands.
             Settled::Stale => Err(EngineError::TaskNotInState {
                 task_id,
@@ -598,5 +607,44 @@ impl Engine {
             }
         }
         Err(EngineError::Contended(case_id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TaskToken;
+
+    #[test]
+    fn a_token_reads_back_as_written() {
+        let token = TaskToken {
+            task_id: 42,
+            claim: 3,
+        };
+        assert_eq!(token.to_string(), "tt1.42.3");
+        assert_eq!(TaskToken::parse(&token.to_string()), Ok(token));
+        assert_eq!(TaskToken::parse(" tt1.42.3 "), Ok(token));
+    }
+
+    #[test]
+    fn a_token_this_server_did_not_issue_is_refused() {
+        for text in [
+            "",
+            "42.3",
+            "tt1.",
+            "tt1.42",
+            "tt1.42.",
+            "tt1.x.3",
+            "tt1.0.1",
+            "tt1.4.0",
+            "tt1.-4.1",
+            "tt1.4.1.9",
+            "tt2.4.1",
+        ] {
+            let err = TaskToken::parse(text).expect_err(text);
+            assert!(
+                err.contains("task token") || err.contains("required"),
+                "{text}: {err}"
+            );
+        }
     }
 }

@@ -10,7 +10,9 @@ use crate::store::DueTimer;
 /// What became of a claimed timer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimerOutcome {
-    Fired { event_seq: i64 },
+    Fired {
+        event_seq: i64,
+    },
     /// The case had moved on (or is gone): the timer was dropped without an event.
     Stale,
 }
@@ -31,9 +33,8 @@ impl Engine {
         };
         let request_id = format!("timer:{}:{}", timer.name, timer.fire_at.timestamp_micros());
         let signal = SignalRequest {
-            request_id: RequestId::parse(&request_id).map_err(|e| {
-                EngineError::Refused(aijia_workflows::Refusal::Invalid(e))
-            })?,
+            request_id: RequestId::parse(&request_id)
+                .map_err(|e| EngineError::Refused(aijia_workflows::Refusal::Invalid(e)))?,
             case_id: CaseId(timer.case_id),
             actor: Actor {
                 role: ActorRole::System,

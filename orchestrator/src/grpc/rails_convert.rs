@@ -32,7 +32,9 @@ pub fn draft_id(text: &str) -> Result<(CaseId, u32), Status> {
     let bad = || {
         invalid(
             "draft_id",
-            format!("{text:?} is not a draft id; expected \"<case id>/<number>\", e.g. \"0190f0c2-7b1e-7c3a-8d4e-5f6a7b8c9d0e/1\""),
+            format!(
+                "{text:?} is not a draft id; expected \"<case id>/<number>\", e.g. \"0190f0c2-7b1e-7c3a-8d4e-5f6a7b8c9d0e/1\""
+            ),
         )
     };
     let (case, number) = text.rsplit_once('/').ok_or_else(bad)?;
@@ -101,7 +103,10 @@ pub fn teams(teams: &[String]) -> Result<Vec<String>, Status> {
 
 pub fn policy_toml(text: &str) -> Result<String, Status> {
     if text.trim().is_empty() {
-        return Err(invalid("policy_toml", "is required: the risk policy file's text"));
+        return Err(invalid(
+            "policy_toml",
+            "is required: the risk policy file's text",
+        ));
     }
     if text.len() > MAX_POLICY {
         return Err(invalid(

@@ -199,10 +199,7 @@ impl ReviewService for ReviewApi {
             (reviewer, "") => Assignee::Reviewer(convert::name("to_reviewer", reviewer)?),
             ("", team) => Assignee::Team(convert::name("to_team", team)?),
             _ => {
-                return Err(invalid(
-                    "to_team",
-                    "give to_reviewer or to_team, not both",
-                ));
+                return Err(invalid("to_team", "give to_reviewer or to_team, not both"));
             }
         };
         let decision = ReviewDecision::Transfer {

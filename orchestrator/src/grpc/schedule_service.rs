@@ -30,7 +30,12 @@ fn schedule_id(text: &str) -> Result<Uuid, Status> {
     if text.trim().is_empty() {
         return Err(invalid("schedule_id", "is required"));
     }
-    Uuid::parse_str(text.trim()).map_err(|_| invalid("schedule_id", format!("{text:?} is not a schedule id (a UUID)")))
+    Uuid::parse_str(text.trim()).map_err(|_| {
+        invalid(
+            "schedule_id",
+            format!("{text:?} is not a schedule id (a UUID)"),
+        )
+    })
 }
 
 fn definition(spec: Option<&pb::ScheduleSpec>) -> Result<ScheduleDefinition, Status> {
@@ -39,7 +44,11 @@ fn definition(spec: Option<&pb::ScheduleSpec>) -> Result<ScheduleDefinition, Sta
         "" | "skip" => MissedFirePolicy::Skip,
         "fire_once" => MissedFirePolicy::FireOnce,
         "fire_all" => MissedFirePolicy::FireAll {
-            limit: if spec.missed_fire_limit == 0 { 10 } else { spec.missed_fire_limit },
+            limit: if spec.missed_fire_limit == 0 {
+                10
+            } else {
+                spec.missed_fire_limit
+            },
         },
         other => {
             return Err(invalid(
@@ -52,7 +61,10 @@ fn definition(spec: Option<&pb::ScheduleSpec>) -> Result<ScheduleDefinition, Sta
         .map_or(0, |d| d.num_seconds().max(0) as u64);
     let action = match spec.action.as_ref() {
         None => {
-            return Err(invalid("spec.action", "is required: start_case or reminder_sweep"));
+            return Err(invalid(
+                "spec.action",
+                "is required: start_case or reminder_sweep",
+            ));
         }
         Some(PbAction::StartCase(a)) => ScheduleAction::StartCase(StartCase {
             workflow_type: convert::parse("spec.start_case.workflow_type", &a.workflow_type)?,
@@ -61,12 +73,19 @@ fn definition(spec: Option<&pb::ScheduleSpec>) -> Result<ScheduleDefinition, Sta
             customer_display_name: a.customer_display_name.trim().to_owned(),
             subject: a.subject.trim().to_owned(),
             owner: a.owner.trim().to_owned(),
-            attributes: a.attributes.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            attributes: a
+                .attributes
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
         }),
         Some(PbAction::ReminderSweep(a)) => ScheduleAction::ReminderSweep {
             filter: SweepFilter {
                 state: convert::optional::<CaseState>("spec.reminder_sweep.state", &a.state)?,
-                waiting_for: convert::optional::<Party>("spec.reminder_sweep.waiting_for", &a.waiting_for)?,
+                waiting_for: convert::optional::<Party>(
+                    "spec.reminder_sweep.waiting_for",
+                    &a.waiting_for,
+                )?,
                 workflow_type: convert::optional::<WorkflowType>(
                     "spec.reminder_sweep.workflow_type",
                     &a.workflow_type,
@@ -117,13 +136,23 @@ fn spec(d: &ScheduleDefinition) -> pb::ScheduleSpec {
                 customer_display_name: a.customer_display_name.clone(),
                 subject: a.subject.clone(),
                 owner: a.owner.clone(),
-                attributes: a.attributes.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                attributes: a
+                    .attributes
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
             }),
             ScheduleAction::ReminderSweep { filter } => {
                 PbAction::ReminderSweep(pb::ReminderSweepAction {
                     state: filter.state.map(|s| s.to_string()).unwrap_or_default(),
-                    waiting_for: filter.waiting_for.map(|p| p.to_string()).unwrap_or_default(),
-                    workflow_type: filter.workflow_type.map(|w| w.to_string()).unwrap_or_default(),
+                    waiting_for: filter
+                        .waiting_for
+                        .map(|p| p.to_string())
+                        .unwrap_or_default(),
+                    workflow_type: filter
+                        .workflow_type
+                        .map(|w| w.to_string())
+                        .unwrap_or_default(),
                     waiting_longer_than: filter.waiting_longer_than_secs.map(|s| {
                         prost_types::Duration {
                             seconds: s as i64,
@@ -199,7 +228,10 @@ impl ScheduleService for ScheduleApi {
         let mut views = self.engine.list_schedules(after, limit + 1).await?;
         let next_page_token = if views.len() > limit as usize {
             views.truncate(limit as usize);
-            views.last().map(|v| v.stored.name.clone()).unwrap_or_default()
+            views
+                .last()
+                .map(|v| v.stored.name.clone())
+                .unwrap_or_default()
         } else {
             String::new()
         };

@@ -29,7 +29,10 @@ pub fn token(text: &str) -> Result<TaskToken, Status> {
 
 pub fn task_id(field: &str, id: i64) -> Result<i64, Status> {
     if id <= 0 {
-        return Err(invalid(field, format!("must be a task id (positive), not {id}")));
+        return Err(invalid(
+            field,
+            format!("must be a task id (positive), not {id}"),
+        ));
     }
     Ok(id)
 }
@@ -114,7 +117,9 @@ pub fn optional_json(field: &str, text: &str) -> Result<Option<Value>, Status> {
 pub fn state(text: &str) -> Result<Option<TaskState>, Status> {
     match text.trim() {
         "" => Ok(None),
-        s => TaskState::parse(s).map(Some).map_err(|m| invalid("state", m)),
+        s => TaskState::parse(s)
+            .map(Some)
+            .map_err(|m| invalid("state", m)),
     }
 }
 
@@ -172,5 +177,33 @@ pub fn task(t: &TaskRow) -> pb::Task {
         created_at: Some(timestamp(t.created_at)),
         updated_at: Some(timestamp(t.updated_at)),
         completed_at: t.completed_at.map(timestamp),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tonic::metadata::MetadataMap;
+
+    use super::client_timeout;
+
+    fn timeout(value: &str) -> Option<Duration> {
+        let mut metadata = MetadataMap::new();
+        metadata.insert("grpc-timeout", value.parse().expect("a header value"));
+        client_timeout(&metadata)
+    }
+
+    #[test]
+    fn reads_the_grpc_timeout_header() {
+        assert_eq!(timeout("30S"), Some(Duration::from_secs(30)));
+        assert_eq!(timeout("2M"), Some(Duration::from_secs(120)));
+        assert_eq!(timeout("1H"), Some(Duration::from_secs(3600)));
+        assert_eq!(timeout("250m"), Some(Duration::from_millis(250)));
+        assert_eq!(timeout("7u"), Some(Duration::from_micros(7)));
+        assert_eq!(timeout("9n"), Some(Duration::from_nanos(9)));
+        assert_eq!(timeout("5x"), None);
+        assert_eq!(timeout("S"), None);
+        assert_eq!(client_timeout(&MetadataMap::new()), None);
     }
 }

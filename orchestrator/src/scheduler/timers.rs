@@ -12,10 +12,10 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
 use super::SchedulerConfig;
-use crate::store::TIMERS_CHANNEL;
 use crate::clock::Clock;
 use crate::engine::{Engine, TimerOutcome};
 use crate::store::DueTimer;
+use crate::store::TIMERS_CHANNEL;
 
 pub async fn run(
     engine: Engine,
@@ -26,7 +26,10 @@ pub async fn run(
     let wake = engine.timer_wake().clone();
     // Other processes' commits wake this one through PostgreSQL; SQLite has one process.
     if let crate::store::Store::Postgres(pg) = engine.store() {
-        tokio::spawn(pg.clone().listen(TIMERS_CHANNEL, wake.clone(), shutdown.clone()));
+        tokio::spawn(
+            pg.clone()
+                .listen(TIMERS_CHANNEL, wake.clone(), shutdown.clone()),
+        );
     }
     while !shutdown.is_cancelled() {
         let fired = match fire_due(&engine, clock.as_ref(), &config).await {
@@ -65,7 +68,10 @@ pub async fn fire_due(
     // escalation and an expiry may all be due at once); different cases fire concurrently.
     let mut by_case: Vec<Vec<DueTimer>> = Vec::new();
     for timer in due {
-        match by_case.iter_mut().find(|group| group[0].case_id == timer.case_id) {
+        match by_case
+            .iter_mut()
+            .find(|group| group[0].case_id == timer.case_id)
+        {
             Some(group) => group.push(timer),
             None => by_case.push(vec![timer]),
         }
@@ -98,7 +104,10 @@ async fn fire_one(engine: &Engine, timer: &DueTimer) {
 /// How long to sleep: until the next timer is due, at most `poll`.
 async fn until_next(engine: &Engine, clock: &dyn Clock, poll: Duration) -> Duration {
     match engine.store().next_timer_at().await {
-        Ok(Some(next)) => (next - clock.now()).to_std().unwrap_or(Duration::ZERO).min(poll),
+        Ok(Some(next)) => (next - clock.now())
+            .to_std()
+            .unwrap_or(Duration::ZERO)
+            .min(poll),
         _ => poll,
     }
 }

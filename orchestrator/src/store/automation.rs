@@ -83,7 +83,10 @@ impl Store {
         dispatch!(self, s => s.append_policy_version(row).await)
     }
 
-    pub async fn policy_version(&self, version: i64) -> Result<Option<PolicyVersionRow>, StoreError> {
+    pub async fn policy_version(
+        &self,
+        version: i64,
+    ) -> Result<Option<PolicyVersionRow>, StoreError> {
         dispatch!(self, s => s.policy_version(version).await)
     }
 
@@ -141,7 +144,10 @@ impl Store {
     }
 }
 
-pub(crate) fn decode_policy(modes: serde_json::Value, paused: bool) -> Result<AutomationPolicy, StoreError> {
+pub(crate) fn decode_policy(
+    modes: serde_json::Value,
+    paused: bool,
+) -> Result<AutomationPolicy, StoreError> {
     let modes = serde_json::from_value(modes).map_err(|e| StoreError::Corrupt {
         what: "automation policy modes",
         detail: e.to_string(),

@@ -70,7 +70,10 @@ impl Store {
 
     /// Cases with a draft in the filter's status (queued drafts only in `waiting_for_review`
     /// cases, which the state index finds), by id.
-    pub async fn review_cases(&self, filter: &ReviewCaseFilter) -> Result<Vec<StoredCase>, StoreError> {
+    pub async fn review_cases(
+        &self,
+        filter: &ReviewCaseFilter,
+    ) -> Result<Vec<StoredCase>, StoreError> {
         dispatch!(self, s => s.review_cases(filter).await)
     }
 

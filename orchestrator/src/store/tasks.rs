@@ -7,7 +7,9 @@
 //! `attempts` counts the attempts of the current round for the retry policy (an operator's
 //! retry starts a new round).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 
 use aijia_activities::RetryPolicy;
 use chrono::{DateTime, Utc};
@@ -197,18 +199,6 @@ impl Commit {
         self
     }
 
-    /// True when this commit makes tasks runnable, so that workers are woken after it.
-    pub fn wakes_workers(&self) -> bool {
-        !self.tasks.is_empty()
-            || matches!(
-                self.task_update,
-                Some(TaskUpdate {
-                    change: TaskChange::Retried,
-                    ..
-                })
-            )
-    }
-
     /// Whether the case needs an operator after this commit (kept in `cases.needs_operator`).
     pub fn needs_operator(&self) -> bool {
         !self.case.attention.is_empty()
@@ -245,18 +235,77 @@ pub struct TaskFilter {
 
 /// Wakes the workers of this process when tasks may have become runnable: after a local commit
 /// that enqueued tasks, and (on PostgreSQL) when another process's commit notifies
-/// [`TASKS_CHANNEL`]. A waiter creates and enables its [`TaskWake::notified`] future before it
-/// looks for work, so that a wake between the look and the wait is not lost.
+/// [`TASKS_CHANNEL`] with the activity types it enqueued. Waiters wait for their own activity
+/// types only, so a commit wakes the workers that can run what it enqueued and no others.
+/// A waiter arms its [`Watch`] before it looks for work, so that a wake between the look and
+/// the wait is not lost.
 #[derive(Debug, Clone, Default)]
-pub struct TaskWake(Arc<Notify>);
+pub struct TaskWake(Arc<Wakes>);
+
+#[derive(Debug, Default)]
+struct Wakes {
+    /// Wakes every waiter (an operator's retry, a lost notification connection).
+    all: Arc<Notify>,
+    by_type: Mutex<HashMap<String, Arc<Notify>>>,
+}
 
 impl TaskWake {
-    pub fn notify(&self) {
-        self.0.notify_waiters();
+    /// Wakes every waiter, whatever it waits for.
+    pub fn notify_all(&self) {
+        self.0.all.notify_waiters();
     }
 
-    pub fn notified(&self) -> Notified<'_> {
-        self.0.notified()
+    /// Wakes the waiters for these activity types.
+    pub fn notify<'a>(&self, activities: impl IntoIterator<Item = &'a str>) {
+        let by_type = self.0.by_type.lock().unwrap_or_else(|p| p.into_inner());
+        for activity in activities {
+            if let Some(notify) = by_type.get(activity) {
+                notify.notify_waiters();
+            }
+        }
+    }
+
+    /// What a waiter for `activities` waits on.
+    pub fn watch(&self, activities: &[String]) -> Watch {
+        let mut by_type = self.0.by_type.lock().unwrap_or_else(|p| p.into_inner());
+        let mut notifies = vec![Arc::clone(&self.0.all)];
+        for activity in activities {
+            notifies.push(Arc::clone(by_type.entry(activity.clone()).or_default()));
+        }
+        Watch(notifies)
+    }
+}
+
+/// The wake-ups one waiter listens to.
+#[derive(Debug)]
+pub struct Watch(Vec<Arc<Notify>>);
+
+impl Watch {
+    /// Starts listening: a wake from now on ends [`Armed::wait`], even one that comes before
+    /// the wait starts.
+    pub fn arm(&self) -> Armed<'_> {
+        let mut waits: Vec<Pin<Box<Notified<'_>>>> =
+            self.0.iter().map(|n| Box::pin(n.notified())).collect();
+        for wait in &mut waits {
+            wait.as_mut().enable();
+        }
+        Armed(waits)
+    }
+}
+
+/// An armed [`Watch`].
+pub struct Armed<'a>(Vec<Pin<Box<Notified<'a>>>>);
+
+impl Armed<'_> {
+    /// Until one of the watched wake-ups comes.
+    pub async fn wait(self) {
+        futures::future::select_all(self.0).await;
+    }
+}
+
+impl std::fmt::Debug for Armed<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Armed").field(&self.0.len()).finish()
     }
 }
 
@@ -360,8 +409,63 @@ impl Store {
 
     /// Wakes this process's workers after a commit that made tasks runnable.
     pub(super) fn after_commit(&self, commit: &Commit) {
-        if commit.wakes_workers() {
-            self.task_wake().notify();
+        if matches!(
+            commit.task_update,
+            Some(TaskUpdate {
+                change: TaskChange::Retried,
+                ..
+            })
+        ) {
+            self.task_wake().notify_all();
+        } else {
+            self.task_wake()
+                .notify(commit.tasks.iter().map(|(activity, _)| activity.as_str()));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::{TaskChange, TaskState, TaskUpdate};
+
+    #[test]
+    fn task_states_read_back_and_unknown_ones_are_named() {
+        for state in TaskState::ALL {
+            assert_eq!(TaskState::parse(state.as_str()), Ok(state));
+        }
+        let err = TaskState::parse("done").expect_err("not a state");
+        assert!(
+            err.contains("pending, running, completed, failed, cancelled"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_commit_reads_a_task_update_as_one_json_parameter() {
+        let update = TaskUpdate {
+            task_id: 7,
+            claims: 2,
+            states: vec![TaskState::Running, TaskState::Cancelled],
+            change: TaskChange::Completed {
+                result: json!({"ok": true}),
+            },
+        };
+        assert_eq!(
+            update.param(),
+            json!({"task_id": 7, "claims": 2, "states": ["running", "cancelled"],
+                   "state": "completed", "reset": false, "result": {"ok": true}})
+        );
+        let retried = TaskUpdate {
+            change: TaskChange::Retried,
+            states: vec![TaskState::Failed],
+            ..update
+        };
+        assert_eq!(
+            retried.param(),
+            json!({"task_id": 7, "claims": 2, "states": ["failed"], "state": "pending",
+                   "reset": true})
+        );
     }
 }

@@ -46,11 +46,12 @@ pub async fn run(
     let mut running = JoinSet::new();
     loop {
         let first = tokio::select! {
+            biased;
+            _ = shutdown.cancelled() => break,
             permit = slots.clone().acquire_owned() => match permit {
                 Ok(permit) => permit,
                 Err(_) => break,
             },
-            _ = shutdown.cancelled() => break,
         };
         let spec = ClaimSpec {
             worker_id: worker_id(),
@@ -72,7 +73,9 @@ pub async fn run(
         let mut first = Some(first);
         for task in claimed {
             // Only this loop takes slots, so the ones counted for the claim are still free.
-            let permit = first.take().or_else(|| slots.clone().try_acquire_owned().ok());
+            let permit = first
+                .take()
+                .or_else(|| slots.clone().try_acquire_owned().ok());
             let (engine, registry, lease) = (engine.clone(), registry.clone(), config.lease);
             running.spawn(async move {
                 execute(&engine, &registry, task, lease).await;

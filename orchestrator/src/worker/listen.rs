@@ -1,6 +1,6 @@
 //! Wake-ups from other processes: on PostgreSQL every commit that makes tasks runnable sends
-//! `NOTIFY aijia_tasks` in its own statement; this loop `LISTEN`s and wakes the local workers
-//! and long polls. A lost connection also wakes them (notifications may have been missed
+//! `NOTIFY aijia_tasks` (payload: the activity types it enqueued) in its own statement; this
+//! loop `LISTEN`s and wakes the local workers and long polls of those types. A lost connection also wakes them (notifications may have been missed
 //! meanwhile), and the workers' polling fallback covers the rest.
 
 use std::time::Duration;
@@ -20,7 +20,7 @@ pub async fn run(pool: PgPool, wake: TaskWake, shutdown: CancellationToken) {
             Ok(()) => return,
             Err(err) => {
                 warn!(error = %err, "listening for task notifications failed; reconnecting");
-                wake.notify();
+                wake.notify_all();
                 tokio::select! {
                     _ = tokio::time::sleep(RECONNECT_PAUSE) => {}
                     _ = shutdown.cancelled() => return,
@@ -41,11 +41,14 @@ async fn listen(
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => return Ok(()),
-            received = listener.try_recv() => {
-                // Some: another commit enqueued tasks. None: the connection was lost and is
-                // re-established; what was sent meanwhile is lost, so look anyway.
-                received?;
-                wake.notify();
+            received = listener.try_recv() => match received? {
+                // A commit enqueued tasks of these types ("": any type).
+                Some(note) if !note.payload().is_empty() => {
+                    wake.notify(note.payload().split(','));
+                }
+                // Or the connection was lost and is back: what was sent meanwhile is lost,
+                // so everyone looks.
+                _ => wake.notify_all(),
             }
         }
     }

@@ -115,7 +115,11 @@ pub fn spawn(
             shutdown.clone(),
         ));
     }
-    tasks.spawn(sweeper::run(engine.clone(), config.clone(), shutdown.clone()));
+    tasks.spawn(sweeper::run(
+        engine.clone(),
+        config.clone(),
+        shutdown.clone(),
+    ));
     let types = config.in_process_types(&registry);
     if !types.is_empty() {
         tracing::info!(activities = %types.join(","), concurrency = config.concurrency,

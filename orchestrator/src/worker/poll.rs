@@ -1,7 +1,6 @@
 //! The long poll: claim runnable tasks, or wait until something may have changed and try
 //! again, until the wait is over. Used by in-process workers and by `PollActivityTask`.
 
-use std::pin::pin;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -35,16 +34,18 @@ pub async fn poll(
     shutdown: &CancellationToken,
 ) -> Result<Vec<ClaimedTask>, EngineError> {
     let deadline = Instant::now() + timing.wait;
+    let watch = engine.task_wake().watch(&spec.activities);
     loop {
-        let wake = engine.task_wake();
-        let mut woken = pin!(wake.notified());
-        woken.as_mut().enable();
+        if shutdown.is_cancelled() {
+            return Ok(Vec::new());
+        }
+        let woken = watch.arm();
         let claimed = engine.claim_tasks(spec, timing.lease).await?;
         if !claimed.is_empty() {
             return Ok(claimed);
         }
         let now = Instant::now();
-        if now >= deadline || shutdown.is_cancelled() {
+        if now >= deadline {
             return Ok(Vec::new());
         }
         let mut nap = (deadline - now).min(timing.fallback);
@@ -55,7 +56,7 @@ pub async fn poll(
             nap = nap.min(engine.until(next).max(MIN_NAP));
         }
         tokio::select! {
-            _ = woken => {}
+            () = woken.wait() => {}
             _ = tokio::time::sleep(nap) => {}
             _ = shutdown.cancelled() => return Ok(Vec::new()),
         }

@@ -25,7 +25,10 @@ pub async fn run(engine: Engine, config: WorkerConfig, shutdown: CancellationTok
 pub async fn sweep(engine: &Engine, config: &WorkerConfig) {
     match engine.expire_leases(BATCH).await {
         Ok(0) => {}
-        Ok(n) => debug!(tasks = n, "tasks failed for good after their last lease ran out"),
+        Ok(n) => debug!(
+            tasks = n,
+            "tasks failed for good after their last lease ran out"
+        ),
         Err(err) => warn!(error = %err, "expiring leases failed; will retry"),
     }
     match engine

@@ -7,10 +7,10 @@ use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use aijia_proto::v1 as pb;
+use aijia_tests::app::spawn_app_with;
 use aijia_tests::process::ServerProcess;
 use aijia_tests::requests::{self, StartExt, ev};
 use aijia_tests::{TestApp, TestDb, expect_status, on_both_stores, on_postgres};
-use aijia_tests::app::spawn_app_with;
 use chrono::TimeDelta;
 use tonic::Code;
 
@@ -19,7 +19,10 @@ const BINARY: &str = env!("CARGO_BIN_EXE_aijia-under-test");
 /// A server whose timer loop looks every 20 ms, so a test that moves the clock sees fires at
 /// once.
 async fn app(db: &TestDb) -> TestApp {
-    spawn_app_with(db, |c| c.scheduler.poll_interval = Duration::from_millis(20)).await
+    spawn_app_with(db, |c| {
+        c.scheduler.poll_interval = Duration::from_millis(20)
+    })
+    .await
 }
 
 fn timer_names(case: &pb::Case) -> Vec<String> {
@@ -35,18 +38,29 @@ fn fire_secs(case: &pb::Case, name: &str) -> Option<i64> {
 }
 
 fn fired(history: &[pb::HistoryEvent]) -> Vec<&pb::HistoryEvent> {
-    history.iter().filter(|e| e.event_type == "timer_fired").collect()
+    history
+        .iter()
+        .filter(|e| e.event_type == "timer_fired")
+        .collect()
 }
 
 /// Waits until `case_id`'s history satisfies `done`, or fails after 10 s.
-async fn until(app: &TestApp, case_id: &str, what: &str, done: impl Fn(&[pb::HistoryEvent]) -> bool) -> Vec<pb::HistoryEvent> {
+async fn until(
+    app: &TestApp,
+    case_id: &str,
+    what: &str,
+    done: impl Fn(&[pb::HistoryEvent]) -> bool,
+) -> Vec<pb::HistoryEvent> {
     let started = Instant::now();
     loop {
         let history = app.history(case_id).await;
         if done(&history) {
             return history;
         }
-        assert!(started.elapsed() < Duration::from_secs(10), "timed out waiting for {what}; history: {history:#?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "timed out waiting for {what}; history: {history:#?}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -59,9 +73,18 @@ async fn entering_a_waiting_state_starts_its_timers_from_the_shipped_policy(db: 
     let created = case.created_at.as_ref().unwrap().seconds;
     // timers.toml for material_collection.waiting_for_customer: remind after 2d (every 2d,
     // 3 times), escalate after 7d, expire after 21d.
-    assert_eq!(fire_secs(&case, "waiting_for_customer/remind"), Some(created + 2 * 86400));
-    assert_eq!(fire_secs(&case, "waiting_for_customer/escalate"), Some(created + 7 * 86400));
-    assert_eq!(fire_secs(&case, "waiting_for_customer/expire"), Some(created + 21 * 86400));
+    assert_eq!(
+        fire_secs(&case, "waiting_for_customer/remind"),
+        Some(created + 2 * 86400)
+    );
+    assert_eq!(
+        fire_secs(&case, "waiting_for_customer/escalate"),
+        Some(created + 7 * 86400)
+    );
+    assert_eq!(
+        fire_secs(&case, "waiting_for_customer/expire"),
+        Some(created + 21 * 86400)
+    );
     app.stop().await;
 }
 
@@ -70,18 +93,31 @@ async fn a_due_reminder_fires_once_enqueues_a_reminder_and_moves_to_the_next(db:
     let app = app(&db).await;
     let case = app.open(requests::start("material_collection")).await;
     let created = app.get(&case.id).await.created_at.unwrap().seconds;
-    app.clock.advance(TimeDelta::days(2) + TimeDelta::seconds(1));
-    let history = until(&app, &case.id, "the first reminder", |h| fired(h).len() == 1).await;
+    app.clock
+        .advance(TimeDelta::days(2) + TimeDelta::seconds(1));
+    let history = until(&app, &case.id, "the first reminder", |h| {
+        fired(h).len() == 1
+    })
+    .await;
     let event = fired(&history)[0];
-    assert!(event.payload_json.contains("waiting_for_customer"), "{event:?}");
-    assert!(event.effects_json.contains("send_progress_reminder"), "{event:?}");
+    assert!(
+        event.payload_json.contains("waiting_for_customer"),
+        "{event:?}"
+    );
+    assert!(
+        event.effects_json.contains("send_progress_reminder"),
+        "{event:?}"
+    );
     assert_eq!(event.state_after, "waiting_for_customer");
     assert_eq!(event.actor.as_ref().unwrap().role, "system");
     // Nothing fires twice: give the loop time to misbehave.
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(fired(&app.history(&case.id).await).len(), 1);
     let case = app.get(&case.id).await;
-    assert_eq!(fire_secs(&case, "waiting_for_customer/remind"), Some(created + 4 * 86400));
+    assert_eq!(
+        fire_secs(&case, "waiting_for_customer/remind"),
+        Some(created + 4 * 86400)
+    );
     app.stop().await;
 }
 
@@ -90,7 +126,10 @@ async fn a_case_left_waiting_expires_through_remind_escalate_and_cancel(db: Test
     let app = app(&db).await;
     let case = app.open(requests::start("material_collection")).await;
     app.clock.advance(TimeDelta::days(22));
-    let history = until(&app, &case.id, "expiry", |h| h.last().is_some_and(|e| e.state_after == "cancelled")).await;
+    let history = until(&app, &case.id, "expiry", |h| {
+        h.last().is_some_and(|e| e.state_after == "cancelled")
+    })
+    .await;
     let kinds: Vec<String> = fired(&history)
         .iter()
         .map(|e| {
@@ -98,14 +137,32 @@ async fn a_case_left_waiting_expires_through_remind_escalate_and_cancel(db: Test
             payload["key"]["kind"].as_str().unwrap().to_owned()
         })
         .collect();
-    assert_eq!(kinds.first().map(String::as_str), Some("remind"), "{kinds:?}");
-    assert_eq!(kinds.last().map(String::as_str), Some("expire"), "{kinds:?}");
+    assert_eq!(
+        kinds.first().map(String::as_str),
+        Some("remind"),
+        "{kinds:?}"
+    );
+    assert_eq!(
+        kinds.last().map(String::as_str),
+        Some("expire"),
+        "{kinds:?}"
+    );
     assert!(kinds.contains(&"escalate".to_owned()), "{kinds:?}");
-    let escalation = fired(&history).into_iter().find(|e| e.payload_json.contains("escalate")).unwrap();
-    assert!(escalation.effects_json.contains("send_message"), "escalation to the owner: {escalation:?}");
+    let escalation = fired(&history)
+        .into_iter()
+        .find(|e| e.payload_json.contains("escalate"))
+        .unwrap();
+    assert!(
+        escalation.effects_json.contains("send_message"),
+        "escalation to the owner: {escalation:?}"
+    );
     let case = app.get(&case.id).await;
     assert_eq!(case.state, "cancelled");
-    assert!(case.pending_timers.is_empty(), "a cancelled case keeps no timers: {:?}", timer_names(&case));
+    assert!(
+        case.pending_timers.is_empty(),
+        "a cancelled case keeps no timers: {:?}",
+        timer_names(&case)
+    );
     assert!(app.replay(&case.id).await.matches);
     app.stop().await;
 }
@@ -122,10 +179,20 @@ async fn escalation_to_review_moves_a_progress_inquiry_into_review(db: TestDb) {
         .expect("an escalate timer");
     let after = escalate.fire_at.as_ref().unwrap().seconds - before.created_at.unwrap().seconds;
     app.clock.advance(TimeDelta::seconds(after + 1));
-    until(&app, &case.id, "escalation", |h| h.last().is_some_and(|e| e.state_after == "waiting_for_review")).await;
+    until(&app, &case.id, "escalation", |h| {
+        h.last()
+            .is_some_and(|e| e.state_after == "waiting_for_review")
+    })
+    .await;
     let case = app.get(&case.id).await;
     assert!(case.review_needed);
-    assert!(timer_names(&case).iter().all(|n| n.starts_with("waiting_for_review/")), "{:?}", timer_names(&case));
+    assert!(
+        timer_names(&case)
+            .iter()
+            .all(|n| n.starts_with("waiting_for_review/")),
+        "{:?}",
+        timer_names(&case)
+    );
     app.stop().await;
 }
 
@@ -148,16 +215,29 @@ on_both_stores!(per_case_timer_overrides_apply_and_bad_ones_are_refused);
 async fn per_case_timer_overrides_apply_and_bad_ones_are_refused(db: TestDb) {
     let app = app(&db).await;
     let case = app
-        .open(requests::start("material_collection").attr("timers.waiting_for_customer.remind_after", "2h"))
+        .open(
+            requests::start("material_collection")
+                .attr("timers.waiting_for_customer.remind_after", "2h"),
+        )
         .await;
     let case = app.get(&case.id).await;
     let created = case.created_at.as_ref().unwrap().seconds;
-    assert_eq!(fire_secs(&case, "waiting_for_customer/remind"), Some(created + 2 * 3600));
+    assert_eq!(
+        fire_secs(&case, "waiting_for_customer/remind"),
+        Some(created + 2 * 3600)
+    );
     let bad = app
         .client()
-        .start_case(requests::start("material_collection").attr("timers.waiting_for_customer.remind_after", "soon"))
+        .start_case(
+            requests::start("material_collection")
+                .attr("timers.waiting_for_customer.remind_after", "soon"),
+        )
         .await;
-    expect_status(bad, Code::InvalidArgument, &["timers.waiting_for_customer.remind_after"]);
+    expect_status(
+        bad,
+        Code::InvalidArgument,
+        &["timers.waiting_for_customer.remind_after"],
+    );
     app.stop().await;
 }
 
@@ -176,9 +256,19 @@ async fn a_due_timer_and_a_concurrent_signal_never_both_win(db: TestDb) {
     tokio::time::sleep(Duration::from_millis(300)).await;
     for id in &ids {
         let history = app.history(id).await;
-        let left = history.iter().position(|e| e.event_type == "executor_done").unwrap();
-        for (i, e) in history.iter().enumerate().filter(|(_, e)| e.event_type == "timer_fired") {
-            assert!(i < left, "a timer fired after its state was left: {history:#?}");
+        let left = history
+            .iter()
+            .position(|e| e.event_type == "executor_done")
+            .unwrap();
+        for (i, e) in history
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.event_type == "timer_fired")
+        {
+            assert!(
+                i < left,
+                "a timer fired after its state was left: {history:#?}"
+            );
             assert!(e.payload_json.contains("waiting_for_executor"));
         }
         let case = app.get(id).await;
@@ -199,7 +289,16 @@ async fn cases_due_soon(channel: tonic::transport::Channel, n: usize, after: &st
             let mut client = client.clone();
             let req = requests::start("material_collection")
                 .attr("timers.waiting_for_customer.remind_after", after);
-            async move { client.start_case(req).await.unwrap().into_inner().case.unwrap().id }
+            async move {
+                client
+                    .start_case(req)
+                    .await
+                    .unwrap()
+                    .into_inner()
+                    .case
+                    .unwrap()
+                    .id
+            }
         })
         .buffer_unordered(64)
         .collect()
@@ -221,11 +320,20 @@ async fn each_fired_once(db: &TestDb, ids: &[String]) -> HashSet<String> {
         for (case_id, _) in &rows {
             *per_case.entry(case_id.to_string()).or_default() += 1;
         }
-        assert!(per_case.values().all(|n| *n == 1), "a timer fired twice: {:?}", per_case.iter().filter(|(_, n)| **n > 1).collect::<Vec<_>>());
+        assert!(
+            per_case.values().all(|n| *n == 1),
+            "a timer fired twice: {:?}",
+            per_case.iter().filter(|(_, n)| **n > 1).collect::<Vec<_>>()
+        );
         if ids.iter().all(|id| per_case.contains_key(id)) {
             return rows.into_iter().map(|(_, actor)| actor).collect();
         }
-        assert!(started.elapsed() < Duration::from_secs(60), "{} of {} timers fired after 60 s", per_case.len(), ids.len());
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{} of {} timers fired after 60 s",
+            per_case.len(),
+            ids.len()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -270,6 +378,10 @@ async fn a_near_timer_wakes_the_other_process_through_listen_notify(db: TestDb) 
     let started = Instant::now();
     let fired_by = each_fired_once(&db, &ids).await;
     assert_eq!(fired_by.len(), 1);
-    assert!(started.elapsed() < Duration::from_secs(10), "fired only after {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "fired only after {:?}",
+        started.elapsed()
+    );
     firer.kill().await;
 }

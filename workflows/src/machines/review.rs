@@ -109,7 +109,8 @@ fn draft_submitted(step: &mut Step<'_>, d: &DraftSubmitted) {
         step.invalid::<()>("the draft has no text");
         return;
     }
-    let verdict_agrees = (d.assessment.verdict == Verdict::Review) != d.assessment.findings.is_empty();
+    let verdict_agrees =
+        (d.assessment.verdict == Verdict::Review) != d.assessment.findings.is_empty();
     if !verdict_agrees {
         step.invalid::<()>("the assessment's verdict does not match its findings");
         return;
@@ -212,7 +213,13 @@ fn draft_submitted(step: &mut Step<'_>, d: &DraftSubmitted) {
     }
 }
 
-fn send_message(step: &mut Step<'_>, number: u32, audience: Audience, action: ActionType, text: &str) {
+fn send_message(
+    step: &mut Step<'_>,
+    number: u32,
+    audience: Audience,
+    action: ActionType,
+    text: &str,
+) {
     step.enqueue(
         crate::effect::activity::SEND_MESSAGE,
         json!({
@@ -274,7 +281,10 @@ fn draft_decided(
         ReviewDecision::Edit { text, note } => (
             DraftStatus::Edited,
             Some(record(DraftStatus::Edited, note, Some(text.clone()))),
-            with_note(format!("draft {number} edited and approved by {reviewer}"), note),
+            with_note(
+                format!("draft {number} edited and approved by {reviewer}"),
+                note,
+            ),
             Some(text.clone()),
         ),
         ReviewDecision::Reject { reason } => (
@@ -286,7 +296,10 @@ fn draft_decided(
         ReviewDecision::Transfer { to, note } => (
             draft.status,
             None,
-            with_note(format!("draft {number} transferred to {to} by {reviewer}"), note),
+            with_note(
+                format!("draft {number} transferred to {to} by {reviewer}"),
+                note,
+            ),
             None,
         ),
     };

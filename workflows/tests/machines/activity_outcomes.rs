@@ -2,7 +2,7 @@
 //! state or a timer; a task that failed for good needs an operator until it is retried,
 //! cancelled or completes.
 
-use aijia_workflows::{Case, CaseState, Effect, Event, Refusal, WorkflowType, replay, Recorded};
+use aijia_workflows::{Case, CaseState, Effect, Event, Recorded, Refusal, WorkflowType, replay};
 use serde_json::json;
 
 use crate::support::{apply, at, refuse, started, t0};
@@ -26,7 +26,10 @@ fn failed(task_id: i64, code: &str) -> Event {
 
 /// One case in each state it can reach: waiting, received, completed and cancelled.
 fn cases_in_every_state() -> Vec<Case> {
-    let waiting = started(WorkflowType::MaterialCollection, &[("materials", "invoice")]);
+    let waiting = started(
+        WorkflowType::MaterialCollection,
+        &[("materials", "invoice")],
+    );
     let received = apply(
         &waiting,
         Event::MaterialProvided {
@@ -60,7 +63,11 @@ fn cases_in_every_state() -> Vec<Case> {
 fn activity_completed_is_evidence_in_every_state_and_moves_nothing() {
     for case in cases_in_every_state() {
         let decision = apply(&case, completed(7), at(10));
-        assert_eq!(decision.case.state, case.state, "state moved from {}", case.state);
+        assert_eq!(
+            decision.case.state, case.state,
+            "state moved from {}",
+            case.state
+        );
         assert_eq!(decision.case.waiting, case.waiting);
         assert_eq!(
             decision.effects,
@@ -137,17 +144,25 @@ fn a_retried_task_that_completes_clears_its_attention() {
 #[test]
 fn an_outcome_without_a_task_is_invalid() {
     let case = started(WorkflowType::MaterialCollection, &[]);
-    for event in [completed(0), failed(-1, "x"), Event::TaskRetried { task_id: 0 }] {
-        assert!(
-            matches!(refuse(&case, event), Refusal::Invalid(m) if m.contains("task_id")),
-        );
+    for event in [
+        completed(0),
+        failed(-1, "x"),
+        Event::TaskRetried { task_id: 0 },
+    ] {
+        assert!(matches!(refuse(&case, event), Refusal::Invalid(m) if m.contains("task_id")),);
     }
 }
 
 #[test]
 fn outcomes_replay_to_the_same_case() {
-    let case0 = started(WorkflowType::MaterialCollection, &[("materials", "invoice")]);
-    let new = crate::support::new_case(WorkflowType::MaterialCollection, &[("materials", "invoice")]);
+    let case0 = started(
+        WorkflowType::MaterialCollection,
+        &[("materials", "invoice")],
+    );
+    let new = crate::support::new_case(
+        WorkflowType::MaterialCollection,
+        &[("materials", "invoice")],
+    );
     let events = [
         Event::MaterialProvided {
             items: vec!["invoice".into()],
@@ -156,13 +171,20 @@ fn outcomes_replay_to_the_same_case() {
         failed(1, "http_5xx"),
         Event::TaskRetried { task_id: 1 },
         completed(1),
-        Event::Complete { note: "done".into() },
+        Event::Complete {
+            note: "done".into(),
+        },
         completed(2),
         failed(3, "lease_expired"),
     ];
     let mut cases = vec![case0];
     for (i, event) in events.iter().enumerate() {
-        let next = apply(cases.last().expect("a case"), event.clone(), at(i as i64 + 1)).case;
+        let next = apply(
+            cases.last().expect("a case"),
+            event.clone(),
+            at(i as i64 + 1),
+        )
+        .case;
         cases.push(next);
     }
     let started_event = Event::Started(new);

@@ -77,7 +77,70 @@ fn event() -> impl Strategy<Value = Event> {
         1 => text().prop_map(|note| Event::Complete { note }),
         1 => text().prop_map(|owner| Event::ReassignOwner { owner }),
         1 => text().prop_map(|reason| Event::Cancel { reason }),
+        1 => drafted(),
+        1 => identity_recorded(),
     ]
+}
+
+/// A draft routed as the engine routes it (its number is aimed at the case when applied).
+fn drafted() -> impl Strategy<Value = Event> {
+    use aijia_workflows::automation::{ActionType, Mode, route};
+    use aijia_workflows::review::DraftSubmitted;
+    use aijia_workflows::risk::{Audience, Draft, DraftFlags, RiskPolicy, assess};
+    static RISK: std::sync::LazyLock<RiskPolicy> = std::sync::LazyLock::new(RiskPolicy::builtin);
+    (
+        select(vec![
+            "Thanks, we've received your documents.",
+            "We will refund 2000 yuan to your card.",
+        ]),
+        select(Mode::ALL),
+        any::<bool>(),
+    )
+        .prop_map(|(text, mode, paused)| {
+            let draft = Draft::new(
+                text,
+                Audience::CustomerPrivate,
+                "standard_faq",
+                DraftFlags::default(),
+            )
+            .expect("a non-empty draft");
+            let identity = aijia_workflows::IdentityStatus::Unknown;
+            let assessment = assess(&draft, identity, &RISK);
+            let routing = route(assessment.verdict, mode, paused, false);
+            Event::DraftSubmitted(Box::new(DraftSubmitted {
+                draft: 1,
+                text: text.to_owned(),
+                audience: Audience::CustomerPrivate,
+                action_type: ActionType::StandardFaq,
+                flags: DraftFlags::default(),
+                author: aijia_workflows::Actor {
+                    role: aijia_workflows::ActorRole::Reception,
+                    id: "agent".into(),
+                },
+                identity,
+                assessment,
+                mode,
+                paused,
+                taken_over: false,
+                automation_policy_version: 1,
+                routing,
+            }))
+        })
+}
+
+fn identity_recorded() -> impl Strategy<Value = Event> {
+    use aijia_workflows::IdentityStatus;
+    use aijia_workflows::review::IdentityMethod;
+    (
+        select(IdentityStatus::ALL),
+        prop::option::of(select(IdentityMethod::ALL)),
+        text(),
+    )
+        .prop_map(|(status, method, evidence)| Event::IdentityRecorded {
+            status,
+            method,
+            evidence,
+        })
 }
 
 fn attributes() -> impl Strategy<Value = Vec<(&'static str, &'static str)>> {
@@ -155,6 +218,10 @@ fn aimed(event: Event, case: &Case, now: DateTime<Utc>, lag: i64, aim: bool) -> 
             action,
             fire_at: now - Duration::minutes(lag),
         },
+        Event::DraftSubmitted(mut draft) => {
+            draft.draft = case.rails.next_number();
+            Event::DraftSubmitted(draft)
+        }
         other => other,
     }
 }

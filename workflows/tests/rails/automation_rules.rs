@@ -17,10 +17,8 @@ fn only_auto_unpaused_not_taken_over_and_nothing_found_is_sent() {
             for paused in [false, true] {
                 for taken_over in [false, true] {
                     let routing = automation::route(verdict, mode, paused, taken_over);
-                    let sends = mode == Mode::Auto
-                        && !paused
-                        && !taken_over
-                        && verdict == Verdict::Send;
+                    let sends =
+                        mode == Mode::Auto && !paused && !taken_over && verdict == Verdict::Send;
                     assert_eq!(
                         routing.route == Route::Send,
                         sends,
@@ -82,11 +80,26 @@ fn templated_activities_are_held_when_taken_over_paused_or_off() {
 #[test]
 fn governed_activities_map_to_their_action_types() {
     let map = [
-        (activity::CONFIRM_MATERIAL_RECEIVED, Some(ActionType::MaterialReceivedConfirmation)),
-        (activity::SEND_PROGRESS_REMINDER, Some(ActionType::ProgressReminder)),
-        (activity::WRITEBACK_COMPLETION_FEEDBACK, Some(ActionType::CompletionFeedbackWriteback)),
-        (activity::CAPTURE_EVIDENCE, Some(ActionType::EvidenceCapture)),
-        (activity::VERIFY_AUTHORIZED, Some(ActionType::AuthorizedVerification)),
+        (
+            activity::CONFIRM_MATERIAL_RECEIVED,
+            Some(ActionType::MaterialReceivedConfirmation),
+        ),
+        (
+            activity::SEND_PROGRESS_REMINDER,
+            Some(ActionType::ProgressReminder),
+        ),
+        (
+            activity::WRITEBACK_COMPLETION_FEEDBACK,
+            Some(ActionType::CompletionFeedbackWriteback),
+        ),
+        (
+            activity::CAPTURE_EVIDENCE,
+            Some(ActionType::EvidenceCapture),
+        ),
+        (
+            activity::VERIFY_AUTHORIZED,
+            Some(ActionType::AuthorizedVerification),
+        ),
         (activity::SEND_MESSAGE, None),
     ];
     for (name, action) in map {
@@ -152,7 +165,14 @@ fn opening_to_auto_needs_the_bar_over_enough_decisions() {
     };
     let refusal = rule.check(action, &below).expect_err("85% is below 90%");
     let message = refusal.to_string();
-    for needle in ["standard_faq", "85.0%", "90.0%", "17 of 20", "14 days", "force"] {
+    for needle in [
+        "standard_faq",
+        "85.0%",
+        "90.0%",
+        "17 of 20",
+        "14 days",
+        "force",
+    ] {
         assert!(message.contains(needle), "{needle:?} in {message}");
     }
     let too_few = ReviewTally {
@@ -160,8 +180,13 @@ fn opening_to_auto_needs_the_bar_over_enough_decisions() {
         edited: 0,
         rejected: 0,
     };
-    assert!(rule.check(action, &too_few).is_err(), "100% of 5 is not enough decisions");
-    let none = rule.check(action, &ReviewTally::default()).expect_err("nothing decided");
+    assert!(
+        rule.check(action, &too_few).is_err(),
+        "100% of 5 is not enough decisions"
+    );
+    let none = rule
+        .check(action, &ReviewTally::default())
+        .expect_err("nothing decided");
     assert!(none.to_string().contains("not measured"), "{none}");
 }
 
@@ -183,22 +208,35 @@ fn replaying_a_draft_under_its_own_versions_gives_its_recorded_route() {
         assert_eq!(recorded.verdict, d.assessment.verdict);
         let policy = AutomationPolicy::initial().with_mode(ActionType::StandardFaq, mode);
         let again = replay_draft(&d, Some(risk()), Some(&policy));
-        assert_eq!(again, replay_draft(&d, Some(risk()), Some(&policy)), "deterministic");
-        assert_eq!(again.routing, d.routing, "the same versions give the same route");
+        assert_eq!(
+            again,
+            replay_draft(&d, Some(risk()), Some(&policy)),
+            "deterministic"
+        );
+        assert_eq!(
+            again.routing, d.routing,
+            "the same versions give the same route"
+        );
     }
 }
 
 #[test]
 fn replaying_under_other_versions_reports_what_would_change() {
     let case = started(WorkflowType::ProgressInquiry);
-    let Event::DraftSubmitted(low) = submitted(&case, LOW_RISK, ActionType::StandardFaq, Mode::Review)
+    let Event::DraftSubmitted(low) =
+        submitted(&case, LOW_RISK, ActionType::StandardFaq, Mode::Review)
     else {
         unreachable!()
     };
     let auto = AutomationPolicy::initial().with_mode(ActionType::StandardFaq, Mode::Auto);
-    assert_eq!(replay_draft(&low, None, Some(&auto)).routing.route, Route::Send);
     assert_eq!(
-        replay_draft(&low, None, Some(&auto.with_paused(true))).routing.route,
+        replay_draft(&low, None, Some(&auto)).routing.route,
+        Route::Send
+    );
+    assert_eq!(
+        replay_draft(&low, None, Some(&auto.with_paused(true)))
+            .routing
+            .route,
         Route::Review
     );
 
@@ -208,7 +246,8 @@ fn replaying_under_other_versions_reports_what_would_change() {
         .replacen("version = \"", "version = \"stricter-", 1)
         + "\n[[rules]]\nid = \"documents.en\"\ncategory = \"privacy\"\nterms = [\"documents\"]\n";
     let stricter = RiskPolicy::parse(&stricter_text).expect("a valid stricter policy");
-    let Event::DraftSubmitted(sent) = submitted(&case, LOW_RISK, ActionType::StandardFaq, Mode::Auto)
+    let Event::DraftSubmitted(sent) =
+        submitted(&case, LOW_RISK, ActionType::StandardFaq, Mode::Auto)
     else {
         unreachable!()
     };

@@ -72,7 +72,11 @@ fn editing_keeps_both_texts_and_sends_the_edited_one() {
 #[test]
 fn rejecting_sends_nothing_and_resumes_the_case() {
     let case = in_review();
-    let decision = apply(&case, decided(&case, 1, "rev-1", reject("promises a refund")), at(20));
+    let decision = apply(
+        &case,
+        decided(&case, 1, "rev-1", reject("promises a refund")),
+        at(20),
+    );
     let draft = decision.case.rails.draft(1).expect("draft 1");
     assert_eq!(draft.status, DraftStatus::Rejected);
     assert_eq!(
@@ -86,7 +90,11 @@ fn rejecting_sends_nothing_and_resumes_the_case() {
 #[test]
 fn transferring_assigns_the_draft_and_the_case_keeps_waiting_for_review() {
     let case = in_review();
-    let decision = apply(&case, decided(&case, 1, "rev-1", transfer_to_team("billing")), at(20));
+    let decision = apply(
+        &case,
+        decided(&case, 1, "rev-1", transfer_to_team("billing")),
+        at(20),
+    );
     let draft = decision.case.rails.draft(1).expect("draft 1");
     assert_eq!(draft.status, DraftStatus::PendingReview);
     assert_eq!(draft.assigned_to, Some(Assignee::Team("billing".into())));
@@ -95,20 +103,30 @@ fn transferring_assigns_the_draft_and_the_case_keeps_waiting_for_review() {
     assert_eq!(decision.case.state, CaseState::WaitingForReview);
     // Transferring again to the same team says so.
     let again = decided(&decision.case, 1, "rev-2", transfer_to_team("billing"));
-    assert!(matches!(refuse(&decision.case, again), Refusal::Invalid(m) if m.contains("already assigned")));
+    assert!(
+        matches!(refuse(&decision.case, again), Refusal::Invalid(m) if m.contains("already assigned"))
+    );
 }
 
 #[test]
 fn a_decided_draft_cannot_be_decided_again() {
     let case = in_review();
     let approved = apply(&case, decided(&case, 1, "rev-1", approve()), at(20)).case;
-    for decision in [approve(), edit("other"), reject("no"), transfer_to_team("billing")] {
+    for decision in [
+        approve(),
+        edit("other"),
+        reject("no"),
+        transfer_to_team("billing"),
+    ] {
         let refusal = check_decision(&approved, 1, &decision).expect_err("already decided");
         assert!(
             matches!(refusal, DecisionRefusal::AlreadyDecided { number: 1, status: DraftStatus::Approved, ref by } if by.contains("rev-1")),
             "{refusal:?}"
         );
-        assert!(refusal.to_string().contains("already approved by rev-1"), "{refusal}");
+        assert!(
+            refusal.to_string().contains("already approved by rev-1"),
+            "{refusal}"
+        );
         assert!(matches!(
             refuse(&approved, decided(&approved, 1, "rev-2", decision)),
             Refusal::NotAccepted { .. }
@@ -160,7 +178,12 @@ fn the_case_resumes_only_when_its_last_pending_draft_is_decided() {
     .case;
     let one_left = apply(&two, decided(&two, 2, "rev-1", approve()), at(12)).case;
     assert_eq!(one_left.state, CaseState::WaitingForReview);
-    let none_left = apply(&one_left, decided(&one_left, 1, "rev-1", reject("no")), at(13)).case;
+    let none_left = apply(
+        &one_left,
+        decided(&one_left, 1, "rev-1", reject("no")),
+        at(13),
+    )
+    .case;
     assert_eq!(none_left.state, CaseState::WaitingForCustomer);
 }
 
@@ -183,8 +206,17 @@ fn a_generic_review_and_drafts_each_need_their_decision() {
     )
     .case;
     assert!(!with_draft.rails.review_is_for_drafts);
-    let draft_done = apply(&with_draft, decided(&with_draft, 1, "rev-1", approve()), at(3)).case;
-    assert_eq!(draft_done.state, CaseState::WaitingForReview, "the generic review is still open");
+    let draft_done = apply(
+        &with_draft,
+        decided(&with_draft, 1, "rev-1", approve()),
+        at(3),
+    )
+    .case;
+    assert_eq!(
+        draft_done.state,
+        CaseState::WaitingForReview,
+        "the generic review is still open"
+    );
     let resumed = apply(
         &draft_done,
         Event::ReviewDecided {
@@ -208,7 +240,12 @@ fn a_generic_review_and_drafts_each_need_their_decision() {
     )
     .case;
     assert_eq!(generic_done.state, CaseState::WaitingForReview);
-    let resumed = apply(&generic_done, decided(&generic_done, 1, "rev-1", approve()), at(21)).case;
+    let resumed = apply(
+        &generic_done,
+        decided(&generic_done, 1, "rev-1", approve()),
+        at(21),
+    )
+    .case;
     assert_eq!(resumed.state, CaseState::WaitingForCustomer);
 }
 
@@ -248,7 +285,10 @@ fn a_held_draft_can_still_be_approved_and_then_goes_out() {
     .case;
     let decision = apply(&held, decided(&held, 1, "rev-1", approve()), at(2));
     assert_eq!(sent_texts(&decision.effects), vec![LOW_RISK.to_owned()]);
-    assert_eq!(decision.case.state, held.state, "a held draft never moved the case");
+    assert_eq!(
+        decision.case.state, held.state,
+        "a held draft never moved the case"
+    );
 }
 
 #[test]

@@ -33,7 +33,12 @@ fn evidence_kinds(effects: &[Effect]) -> Vec<&str> {
 #[test]
 fn a_low_risk_draft_in_auto_mode_goes_out_at_once_and_the_case_stays() {
     let case = started(WorkflowType::MaterialCollection);
-    let event = submitted(&case, LOW_RISK, ActionType::MaterialReceivedConfirmation, Mode::Auto);
+    let event = submitted(
+        &case,
+        LOW_RISK,
+        ActionType::MaterialReceivedConfirmation,
+        Mode::Auto,
+    );
     let decision = apply(&case, event, at(5));
     let draft = decision.case.rails.draft(1).expect("draft 1");
     assert_eq!(draft.status, DraftStatus::Sent);
@@ -56,7 +61,12 @@ fn a_low_risk_draft_in_auto_mode_goes_out_at_once_and_the_case_stays() {
 #[test]
 fn a_high_risk_draft_in_auto_mode_waits_for_review_and_nothing_is_sent() {
     let case = started(WorkflowType::MaterialCollection);
-    let event = submitted(&case, HIGH_RISK, ActionType::MaterialReceivedConfirmation, Mode::Auto);
+    let event = submitted(
+        &case,
+        HIGH_RISK,
+        ActionType::MaterialReceivedConfirmation,
+        Mode::Auto,
+    );
     let decision = apply(&case, event, at(5));
     let draft = decision.case.rails.draft(1).expect("draft 1");
     assert_eq!(draft.status, DraftStatus::PendingReview);
@@ -66,7 +76,10 @@ fn a_high_risk_draft_in_auto_mode_waits_for_review_and_nothing_is_sent() {
         Some(Verdict::Review)
     );
     assert_eq!(decision.case.state, CaseState::WaitingForReview);
-    assert_eq!(decision.case.resume_state, Some(CaseState::WaitingForCustomer));
+    assert_eq!(
+        decision.case.resume_state,
+        Some(CaseState::WaitingForCustomer)
+    );
     assert!(decision.case.review_needed);
     assert!(decision.case.rails.review_is_for_drafts);
     assert!(sends(&decision.effects).is_empty());
@@ -110,9 +123,17 @@ fn off_mode_records_the_draft_as_held_and_sends_nothing() {
     let draft = decision.case.rails.draft(1).expect("draft 1");
     assert_eq!(draft.status, DraftStatus::Held);
     assert_eq!(draft.routing.reason, RouteReason::ModeOff);
-    assert_eq!(decision.case.state, case.state, "a held draft moves nothing");
+    assert_eq!(
+        decision.case.state, case.state,
+        "a held draft moves nothing"
+    );
     assert!(sends(&decision.effects).is_empty());
-    assert!(!decision.effects.iter().any(|e| matches!(e, Effect::RequestReview { .. })));
+    assert!(
+        !decision
+            .effects
+            .iter()
+            .any(|e| matches!(e, Effect::RequestReview { .. }))
+    );
     assert_eq!(
         evidence_kinds(&decision.effects),
         vec![evidence::RISK_GATE, evidence::DRAFT_HELD]
@@ -125,7 +146,13 @@ fn a_paused_policy_sends_a_low_risk_auto_draft_to_review_instead() {
     let policy = AutomationPolicy::initial()
         .with_mode(ActionType::StandardFaq, Mode::Auto)
         .with_paused(true);
-    let event = submitted_under(&case, LOW_RISK, Audience::CustomerPrivate, ActionType::StandardFaq, &policy);
+    let event = submitted_under(
+        &case,
+        LOW_RISK,
+        Audience::CustomerPrivate,
+        ActionType::StandardFaq,
+        &policy,
+    );
     let decision = apply(&case, event, at(1));
     let draft = decision.case.rails.draft(1).expect("draft 1");
     assert_eq!(
@@ -179,7 +206,9 @@ fn drafts_are_numbered_in_order_and_a_wrong_number_is_refused() {
     )
     .case;
     let stale = submitted(&case, LOW_RISK, ActionType::StandardFaq, Mode::Off);
-    assert!(matches!(refuse(&first, stale), Refusal::Invalid(m) if m.contains("next draft number 2")));
+    assert!(
+        matches!(refuse(&first, stale), Refusal::Invalid(m) if m.contains("next draft number 2"))
+    );
     let second = apply(
         &first,
         submitted(&first, LOW_RISK, ActionType::StandardFaq, Mode::Off),
@@ -217,7 +246,12 @@ fn customer_specific_progress_before_identity_is_confirmed_waits_for_review() {
     assert_eq!(case.customer.identity, IdentityStatus::Unknown);
     let decision = apply(
         &case,
-        submitted(&case, CUSTOMER_SPECIFIC, ActionType::ProgressReminder, Mode::Auto),
+        submitted(
+            &case,
+            CUSTOMER_SPECIFIC,
+            ActionType::ProgressReminder,
+            Mode::Auto,
+        ),
         at(1),
     );
     let draft = decision.case.rails.draft(1).expect("draft 1");
@@ -235,7 +269,12 @@ fn a_request_for_identifying_information_may_go_out_before_confirmation() {
     let case = started(WorkflowType::ProgressInquiry);
     let decision = apply(
         &case,
-        submitted(&case, ASKS_FOR_IDENTITY, ActionType::AuthorizedVerification, Mode::Auto),
+        submitted(
+            &case,
+            ASKS_FOR_IDENTITY,
+            ActionType::AuthorizedVerification,
+            Mode::Auto,
+        ),
         at(1),
     );
     assert_eq!(
@@ -260,7 +299,12 @@ fn customer_specific_progress_goes_out_once_identity_is_confirmed() {
     .case;
     let decision = apply(
         &confirmed,
-        submitted(&confirmed, CUSTOMER_SPECIFIC, ActionType::ProgressReminder, Mode::Auto),
+        submitted(
+            &confirmed,
+            CUSTOMER_SPECIFIC,
+            ActionType::ProgressReminder,
+            Mode::Auto,
+        ),
         at(2),
     );
     assert_eq!(
@@ -284,7 +328,10 @@ fn a_second_draft_while_in_review_keeps_the_state_to_resume() {
         at(2),
     );
     assert_eq!(second.case.state, CaseState::WaitingForReview);
-    assert_eq!(second.case.resume_state, Some(CaseState::WaitingForCustomer));
+    assert_eq!(
+        second.case.resume_state,
+        Some(CaseState::WaitingForCustomer)
+    );
     assert_eq!(
         second.case.waiting.as_ref().map(|w| w.since),
         first.waiting.as_ref().map(|w| w.since),
@@ -304,7 +351,13 @@ fn a_second_draft_while_in_review_keeps_the_state_to_resume() {
 fn a_public_group_draft_goes_to_the_customer_channel_with_its_audience() {
     let case = started(WorkflowType::ProgressInquiry);
     let policy = AutomationPolicy::initial().with_mode(ActionType::StandardFaq, Mode::Auto);
-    let event = submitted_under(&case, LOW_RISK_ZH, Audience::PublicGroup, ActionType::StandardFaq, &policy);
+    let event = submitted_under(
+        &case,
+        LOW_RISK_ZH,
+        Audience::PublicGroup,
+        ActionType::StandardFaq,
+        &policy,
+    );
     let decision = apply(&case, event, at(1));
     let sent = sends(&decision.effects);
     assert_eq!(sent.len(), 1, "{:?}", decision.case.rails.drafts);

@@ -61,7 +61,10 @@ fn a_take_over_makes_the_human_the_owner_and_stops_automation() {
     );
     assert_eq!(taken.case.owner, "rev-9");
     let t = taken.case.rails.taken_over.as_ref().expect("taken over");
-    assert_eq!((t.by.as_str(), t.previous_owner.as_str()), ("rev-9", "agent-1"));
+    assert_eq!(
+        (t.by.as_str(), t.previous_owner.as_str()),
+        ("rev-9", "agent-1")
+    );
     assert_eq!(taken.case.state, case.state, "a take-over moves no state");
 
     // A low-risk draft in auto mode on a taken-over case goes to the human, not out.
@@ -83,7 +86,11 @@ fn a_take_over_makes_the_human_the_owner_and_stops_automation() {
 fn a_taken_over_case_holds_its_templated_activities_for_a_human_to_release() {
     let case = take_over(&started(WorkflowType::MaterialCollection), "rev-9");
     let decision = apply(&case, all_materials(), at(5));
-    assert_eq!(decision.case.state, CaseState::Received, "the machine still moves");
+    assert_eq!(
+        decision.case.state,
+        CaseState::Received,
+        "the machine still moves"
+    );
     assert!(
         !enqueued(&decision.effects).contains(&activity::CONFIRM_MATERIAL_RECEIVED),
         "{:?}",
@@ -101,7 +108,11 @@ fn a_taken_over_case_holds_its_templated_activities_for_a_human_to_release() {
     )));
 
     // The human releases it: the very activity, with its input, is enqueued.
-    let released = apply(&decision.case, decided(&decision.case, 1, "rev-9", approve()), at(6));
+    let released = apply(
+        &decision.case,
+        decided(&decision.case, 1, "rev-9", approve()),
+        at(6),
+    );
     let DraftOrigin::Activity { input, .. } = &held.origin else {
         panic!("a templated draft")
     };
@@ -110,7 +121,10 @@ fn a_taken_over_case_holds_its_templated_activities_for_a_human_to_release() {
         Effect::EnqueueActivity { activity: a, input: i } if a == activity::CONFIRM_MATERIAL_RECEIVED && i == input
     )));
     // It cannot be edited.
-    let refusal = refuse(&decision.case, decided(&decision.case, 1, "rev-9", edit("hi")));
+    let refusal = refuse(
+        &decision.case,
+        decided(&decision.case, 1, "rev-9", edit("hi")),
+    );
     assert!(matches!(refusal, Refusal::Invalid(m) if m.contains("templated")));
 }
 
@@ -138,7 +152,10 @@ fn a_hand_back_restores_the_owner_and_automation() {
         submitted(&back, LOW_RISK, ActionType::StandardFaq, Mode::Auto),
         at(4),
     );
-    assert_eq!(sent.case.rails.draft(1).map(|d| d.status), Some(DraftStatus::Sent));
+    assert_eq!(
+        sent.case.rails.draft(1).map(|d| d.status),
+        Some(DraftStatus::Sent)
+    );
 }
 
 #[test]
@@ -148,7 +165,10 @@ fn take_over_and_hand_back_are_refused_out_of_turn() {
         by: "rev-1".into(),
         note: String::new(),
     };
-    assert!(matches!(refuse(&case, hand_back), Refusal::NotAccepted { .. }));
+    assert!(matches!(
+        refuse(&case, hand_back),
+        Refusal::NotAccepted { .. }
+    ));
     let taken = take_over(&case, "rev-1");
     let again = Event::CaseTakenOver {
         by: "rev-2".into(),
@@ -170,7 +190,10 @@ fn paused_automation_holds_reminders_and_review_or_auto_lets_them_run() {
     };
     // Version 1 (no stamp): every type in review, templated activities run.
     let decision = apply(&case, remind.clone(), at(2));
-    assert_eq!(enqueued(&decision.effects), vec![activity::SEND_PROGRESS_REMINDER]);
+    assert_eq!(
+        enqueued(&decision.effects),
+        vec![activity::SEND_PROGRESS_REMINDER]
+    );
 
     let paused = under(&case, AutomationPolicy::initial().with_paused(true));
     let decision = apply(&paused, remind.clone(), at(2));
@@ -202,7 +225,10 @@ fn paused_automation_holds_reminders_and_review_or_auto_lets_them_run() {
         AutomationPolicy::initial().with_mode(ActionType::ProgressReminder, Mode::Auto),
     );
     let decision = apply(&auto, remind, at(2));
-    assert_eq!(enqueued(&decision.effects), vec![activity::SEND_PROGRESS_REMINDER]);
+    assert_eq!(
+        enqueued(&decision.effects),
+        vec![activity::SEND_PROGRESS_REMINDER]
+    );
     assert!(decision.case.rails.drafts.is_empty());
 }
 

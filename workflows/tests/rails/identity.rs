@@ -25,7 +25,11 @@ fn a_confirmed_identity_is_recorded_with_its_method() {
     let check = decision.case.rails.identity.as_ref().expect("recorded");
     assert_eq!(
         (check.status, check.method, check.at),
-        (IdentityStatus::Confirmed, Some(IdentityMethod::PhoneMatch), at(3))
+        (
+            IdentityStatus::Confirmed,
+            Some(IdentityMethod::PhoneMatch),
+            at(3)
+        )
     );
     assert!(decision.effects.iter().any(|e| matches!(
         e,
@@ -54,7 +58,9 @@ fn claimed_and_failed_are_recorded_without_a_method() {
 #[test]
 fn a_confirmation_needs_a_method_and_evidence_and_an_open_case() {
     let case = started(WorkflowType::ProgressInquiry);
-    assert!(matches!(refuse(&case, confirm(None, "x")), Refusal::Invalid(m) if m.contains("method")));
+    assert!(
+        matches!(refuse(&case, confirm(None, "x")), Refusal::Invalid(m) if m.contains("method"))
+    );
     assert!(matches!(
         refuse(&case, confirm(Some(IdentityMethod::EmailCode), " ")),
         Refusal::Invalid(m) if m.contains("evidence")
@@ -74,7 +80,10 @@ fn a_confirmation_needs_a_method_and_evidence_and_an_open_case() {
     )
     .case;
     assert!(matches!(
-        refuse(&cancelled, confirm(Some(IdentityMethod::EmailCode), "code 1234")),
+        refuse(
+            &cancelled,
+            confirm(Some(IdentityMethod::EmailCode), "code 1234")
+        ),
         Refusal::NotAccepted { .. }
     ));
 }

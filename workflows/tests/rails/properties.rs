@@ -164,7 +164,8 @@ fn event_for(step: Step, case: &Case, version: &mut i64) -> Event {
         },
         Step::Identity(status) => Event::IdentityRecorded {
             status,
-            method: (status == IdentityStatus::Confirmed).then_some(IdentityMethod::BackOfficeMatch),
+            method: (status == IdentityStatus::Confirmed)
+                .then_some(IdentityMethod::BackOfficeMatch),
             evidence: "back office".into(),
         },
         Step::Refused => Event::ContextAccessRefused {
@@ -213,7 +214,10 @@ fn check_case(case: &Case) -> Result<(), TestCaseError> {
     if rails.has_pending_review() || rails.review_is_for_drafts {
         prop_assert_eq!(case.state, CaseState::WaitingForReview);
     }
-    prop_assert_eq!(case.review_needed, case.state == CaseState::WaitingForReview);
+    prop_assert_eq!(
+        case.review_needed,
+        case.state == CaseState::WaitingForReview
+    );
     for draft in &rails.drafts {
         if draft.status == DraftStatus::Sent {
             prop_assert_eq!(draft.routing.route, Route::Send);

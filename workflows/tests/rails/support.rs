@@ -114,8 +114,7 @@ pub fn submitted(case: &Case, text: &str, action: ActionType, mode: Mode) -> Eve
 }
 
 /// Low-risk texts (from the gate's labelled corpus): nothing found, identity or not.
-pub const LOW_RISK: &str =
-    "Thanks, we've received your documents and our team will go through them within 2 business days.";
+pub const LOW_RISK: &str = "Thanks, we've received your documents and our team will go through them within 2 business days.";
 pub const LOW_RISK_ZH: &str = "我们的营业时间是周一到周六 9:00-18:00，周日和法定节假日休息。";
 /// A request for identifying information: may go out before identity is confirmed.
 pub const ASKS_FOR_IDENTITY: &str =

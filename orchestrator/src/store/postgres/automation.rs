@@ -7,8 +7,7 @@ use sqlx::types::Json;
 
 use super::PgStore;
 use crate::store::automation::{
-    ActivePolicies, Appended, PolicyVersionRow, RiskActivation, SubmittedDraftEvent,
-    decode_policy,
+    ActivePolicies, Appended, PolicyVersionRow, RiskActivation, SubmittedDraftEvent, decode_policy,
 };
 use crate::store::{StoreError, actor, db};
 
@@ -32,13 +31,17 @@ fn policy_row(row: &PgRow, prefix: &str) -> Result<Option<PolicyVersionRow>, Sto
     Ok(Some(PolicyVersionRow {
         version,
         policy: decode_policy(
-            row.get::<Json<serde_json::Value>, _>(col("modes").as_str()).0,
+            row.get::<Json<serde_json::Value>, _>(col("modes").as_str())
+                .0,
             row.get(col("paused").as_str()),
         )?,
         change: row.get(col("change").as_str()),
         reason: row.get(col("reason").as_str()),
         forced: row.get(col("forced").as_str()),
-        actor: actor(row.get(col("actor_role").as_str()), row.get(col("actor_id").as_str()))?,
+        actor: actor(
+            row.get(col("actor_role").as_str()),
+            row.get(col("actor_id").as_str()),
+        )?,
         request_id: row.get(col("request_id").as_str()),
         created_at: row.get(col("created_at").as_str()),
     }))
@@ -53,7 +56,10 @@ fn activation_row(row: &PgRow, prefix: &str) -> Result<Option<RiskActivation>, S
         seq,
         version: row.get(col("version").as_str()),
         reason: row.get(col("reason").as_str()),
-        actor: actor(row.get(col("actor_role").as_str()), row.get(col("actor_id").as_str()))?,
+        actor: actor(
+            row.get(col("actor_role").as_str()),
+            row.get(col("actor_id").as_str()),
+        )?,
         request_id: row.get(col("request_id").as_str()),
         at: row.get(col("at").as_str()),
     }))
@@ -125,7 +131,10 @@ impl PgStore {
         }
     }
 
-    pub async fn policy_version(&self, version: i64) -> Result<Option<PolicyVersionRow>, StoreError> {
+    pub async fn policy_version(
+        &self,
+        version: i64,
+    ) -> Result<Option<PolicyVersionRow>, StoreError> {
         let row = sqlx::query(concat!(
             "SELECT ",
             policy_columns!(),

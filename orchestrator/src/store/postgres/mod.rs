@@ -91,7 +91,8 @@ impl PgStore {
             )
             SELECT count(*) AS created,
                    bool_or(CASE WHEN cardinality($19::text[]) > 0
-                                THEN pg_notify('aijia_tasks', '') END IS NULL) AS quiet,
+                                THEN pg_notify('aijia_tasks', array_to_string($19::text[], ','))
+                           END IS NULL) AS quiet,
                    bool_or(CASE WHEN $23 THEN pg_notify('aijia_timers', '') END IS NULL) AS quiet_timers
             FROM ins",
         )
@@ -140,12 +141,19 @@ impl PgStore {
         let (timer_names, timer_times, timer_actions, activities, inputs, keys) = children(c);
         let waiting = c.case.waiting.as_ref();
         let row = sqlx::query(
-            "WITH tl AS (
-                -- The task this commit settles ($22, see store/tasks.rs), locked if its fence holds.
+            "WITH cl AS (
+                -- A commit that settles a task ($22, see store/tasks.rs) locks the case row
+                -- first and then the task row, the order every other commit takes them in.
+                SELECT id FROM cases
+                WHERE id = $1 AND version = $2 AND $22::jsonb IS NOT NULL
+                FOR UPDATE
+            ), tl AS (
+                -- The task, locked if its fence still holds.
                 SELECT id FROM activity_tasks
                 WHERE id = ($22::jsonb->>'task_id')::bigint
                   AND claims = ($22::jsonb->>'claims')::bigint
                   AND state IN (SELECT jsonb_array_elements_text($22::jsonb->'states'))
+                  AND EXISTS (SELECT 1 FROM cl)
                 FOR UPDATE
             ), upd AS (
                 UPDATE cases SET state = $3, waiting_for = $4, waiting_since = $5, owner = $6,
@@ -190,8 +198,11 @@ impl PgStore {
                   AND id NOT IN (SELECT id FROM tl) AND EXISTS (SELECT 1 FROM upd)
             )
             SELECT version,
-                   CASE WHEN cardinality($18::text[]) > 0 OR ($22::jsonb->>'reset')::boolean
-                        THEN pg_notify('aijia_tasks', '') END IS NULL AS quiet,
+                   -- The payload names the activity types enqueued; empty means: any type.
+                   CASE WHEN ($22::jsonb->>'reset')::boolean THEN pg_notify('aijia_tasks', '')
+                        WHEN cardinality($18::text[]) > 0
+                        THEN pg_notify('aijia_tasks', array_to_string($18::text[], ','))
+                   END IS NULL AS quiet,
                    CASE WHEN $25 THEN pg_notify('aijia_timers', '') END IS NULL AS quiet_timers
             FROM upd",
         )

@@ -11,7 +11,9 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::{PgStore, json};
-use crate::store::tasks::{ClaimSpec, TaskError, TaskFilter, TaskRow, TaskSnapshot, TaskState, TaskWake};
+use crate::store::tasks::{
+    ClaimSpec, TaskError, TaskFilter, TaskRow, TaskSnapshot, TaskState, TaskWake,
+};
 use crate::store::{Applied, StoreError, db};
 
 /// The columns of a task row, from the table aliased `t`.
@@ -79,7 +81,9 @@ impl PgStore {
         request_id: &str,
     ) -> Result<TaskSnapshot, StoreError> {
         let row = sqlx::query(concat!(
-            "SELECT ", task_columns!(), ",
+            "SELECT ",
+            task_columns!(),
+            ",
                     c.id AS c_id, c.version AS c_version, c.data AS c_data,
                     e.seq AS e_seq, e.case_after AS e_case_after
              FROM activity_tasks t
@@ -139,7 +143,9 @@ impl PgStore {
 
     pub async fn list_tasks(&self, f: &TaskFilter) -> Result<Vec<TaskRow>, StoreError> {
         sqlx::query(concat!(
-            "SELECT ", task_columns!(), " FROM activity_tasks t
+            "SELECT ",
+            task_columns!(),
+            " FROM activity_tasks t
              WHERE ($1::text IS NULL OR t.state = $1)
                AND ($2::text IS NULL OR t.activity = $2)
                AND ($3::uuid IS NULL OR t.case_id = $3)
@@ -216,9 +222,15 @@ impl PgStore {
         limit: u32,
     ) -> Result<Vec<TaskRow>, StoreError> {
         sqlx::query(concat!(
-            "SELECT ", task_columns!(), " FROM activity_tasks t
+            "SELECT ",
+            task_columns!(),
+            " FROM activity_tasks t
              WHERE t.state = 'running' AND t.lease_expires_at < $1
-               AND ", max_attempts!(), " <> 0 AND t.attempts >= ", max_attempts!(), "
+               AND ",
+            max_attempts!(),
+            " <> 0 AND t.attempts >= ",
+            max_attempts!(),
+            "
              ORDER BY t.lease_expires_at
              LIMIT $2"
         ))

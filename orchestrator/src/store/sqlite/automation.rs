@@ -6,8 +6,7 @@ use sqlx::sqlite::SqliteRow;
 
 use super::{SqliteStore, from_micros, micros};
 use crate::store::automation::{
-    ActivePolicies, Appended, PolicyVersionRow, RiskActivation, SubmittedDraftEvent,
-    decode_policy,
+    ActivePolicies, Appended, PolicyVersionRow, RiskActivation, SubmittedDraftEvent, decode_policy,
 };
 use crate::store::{StoreError, actor, db, decode_json, encode_json};
 
@@ -28,14 +27,18 @@ fn policy_row(row: &SqliteRow, prefix: &str) -> Result<Option<PolicyVersionRow>,
     let Some(version) = row.get::<Option<i64>, _>(col("version").as_str()) else {
         return Ok(None);
     };
-    let modes: serde_json::Value = decode_json("automation policy modes", row.get(col("modes").as_str()))?;
+    let modes: serde_json::Value =
+        decode_json("automation policy modes", row.get(col("modes").as_str()))?;
     Ok(Some(PolicyVersionRow {
         version,
         policy: decode_policy(modes, row.get(col("paused").as_str()))?,
         change: row.get(col("change").as_str()),
         reason: row.get(col("reason").as_str()),
         forced: row.get(col("forced").as_str()),
-        actor: actor(row.get(col("actor_role").as_str()), row.get(col("actor_id").as_str()))?,
+        actor: actor(
+            row.get(col("actor_role").as_str()),
+            row.get(col("actor_id").as_str()),
+        )?,
         request_id: row.get(col("request_id").as_str()),
         created_at: from_micros("automation policy", row.get(col("created_at").as_str()))?,
     }))
@@ -50,7 +53,10 @@ fn activation_row(row: &SqliteRow, prefix: &str) -> Result<Option<RiskActivation
         seq,
         version: row.get(col("version").as_str()),
         reason: row.get(col("reason").as_str()),
-        actor: actor(row.get(col("actor_role").as_str()), row.get(col("actor_id").as_str()))?,
+        actor: actor(
+            row.get(col("actor_role").as_str()),
+            row.get(col("actor_id").as_str()),
+        )?,
         request_id: row.get(col("request_id").as_str()),
         at: from_micros("risk policy activation", row.get(col("at").as_str()))?,
     }))
@@ -122,7 +128,10 @@ impl SqliteStore {
         }
     }
 
-    pub async fn policy_version(&self, version: i64) -> Result<Option<PolicyVersionRow>, StoreError> {
+    pub async fn policy_version(
+        &self,
+        version: i64,
+    ) -> Result<Option<PolicyVersionRow>, StoreError> {
         let row = sqlx::query(concat!(
             "SELECT ",
             policy_columns!(),

@@ -63,10 +63,15 @@ impl SqliteStore {
                  WHERE task_queue = ?4 AND activity IN (SELECT value FROM json_each(?5))
                    AND ((state = 'pending' AND run_at <= ?3)
                         OR (state = 'running' AND lease_expires_at < ?3
-                            AND (", max_attempts!(), " = 0 OR attempts < ", max_attempts!(), ")))
+                            AND (",
+            max_attempts!(),
+            " = 0 OR attempts < ",
+            max_attempts!(),
+            ")))
                  ORDER BY run_at, id
                  LIMIT ?6)
-             RETURNING ", task_columns!()
+             RETURNING ",
+            task_columns!()
         ))
         .bind(&spec.worker_id)
         .bind(micros(lease_until))
@@ -86,7 +91,9 @@ impl SqliteStore {
         request_id: &str,
     ) -> Result<TaskSnapshot, StoreError> {
         let row = sqlx::query(concat!(
-            "SELECT ", t_task_columns!(), ",
+            "SELECT ",
+            t_task_columns!(),
+            ",
                     c.id AS c_id, c.version AS c_version, c.data AS c_data,
                     e.seq AS e_seq, e.case_after AS e_case_after
              FROM activity_tasks t
@@ -146,7 +153,9 @@ impl SqliteStore {
 
     pub async fn list_tasks(&self, f: &TaskFilter) -> Result<Vec<TaskRow>, StoreError> {
         sqlx::query(concat!(
-            "SELECT ", task_columns!(), " FROM activity_tasks
+            "SELECT ",
+            task_columns!(),
+            " FROM activity_tasks
              WHERE (?1 IS NULL OR state = ?1)
                AND (?2 IS NULL OR activity = ?2)
                AND (?3 IS NULL OR case_id = ?3)
@@ -224,9 +233,15 @@ impl SqliteStore {
         limit: u32,
     ) -> Result<Vec<TaskRow>, StoreError> {
         sqlx::query(concat!(
-            "SELECT ", task_columns!(), " FROM activity_tasks
+            "SELECT ",
+            task_columns!(),
+            " FROM activity_tasks
              WHERE state = 'running' AND lease_expires_at < ?1
-               AND ", max_attempts!(), " <> 0 AND attempts >= ", max_attempts!(), "
+               AND ",
+            max_attempts!(),
+            " <> 0 AND attempts >= ",
+            max_attempts!(),
+            "
              ORDER BY lease_expires_at
              LIMIT ?2"
         ))

@@ -28,7 +28,8 @@ async fn provide_last_material(app: &TestApp) -> String {
     let case = app
         .open(requests::start("material_collection").attr("materials", "invoice"))
         .await;
-    app.send(&case.id, ev::material_provided(&["invoice"], "")).await;
+    app.send(&case.id, ev::material_provided(&["invoice"], ""))
+        .await;
     case.id
 }
 
@@ -88,7 +89,10 @@ impl Activity for Flaky {
         self.runs.lock().unwrap().push(ctx.attempt);
         tokio::time::sleep(self.pause).await;
         if ctx.attempt <= self.failures {
-            Err(ActivityError::retryable("http_5xx", format!("attempt {} failed", ctx.attempt)))
+            Err(ActivityError::retryable(
+                "http_5xx",
+                format!("attempt {} failed", ctx.attempt),
+            ))
         } else {
             Ok(json!({"attempt": ctx.attempt, "key": ctx.idempotency_key}))
         }

@@ -19,7 +19,10 @@ async fn completed_task_reaches_its_case_once(db: TestDb) {
         RetryPolicy::default(),
         "a task carries the default retry policy unless told otherwise"
     );
-    assert_eq!(task.idempotency_key, format!("{}:{}:0:{CONFIRM}", case.id, case.version));
+    assert_eq!(
+        task.idempotency_key,
+        format!("{}:{}:0:{CONFIRM}", case.id, case.version)
+    );
 
     let worker = Worker::new(app.channel.clone(), "w-1");
     let claimed = worker.take(CONFIRM).await;
@@ -43,7 +46,10 @@ async fn completed_task_reaches_its_case_once(db: TestDb) {
 
     let after = app.get(&case.id).await;
     assert_eq!(after.version, case.version + 1, "one event: the completion");
-    assert_eq!(after.state, "received", "a result is evidence; the state stays");
+    assert_eq!(
+        after.state, "received",
+        "a result is evidence; the state stays"
+    );
     let history = app.history(&case.id).await;
     let last = history.last().unwrap();
     assert_eq!(last.event_type, "activity_completed");
@@ -52,7 +58,11 @@ async fn completed_task_reaches_its_case_once(db: TestDb) {
     let payload: serde_json::Value = serde_json::from_str(&last.payload_json).unwrap();
     assert_eq!(payload["output"], output);
     assert_eq!(payload["task_id"], json!(task.id));
-    assert!(last.effects_json.contains("activity_completed"), "{}", last.effects_json);
+    assert!(
+        last.effects_json.contains("activity_completed"),
+        "{}",
+        last.effects_json
+    );
 
     let finished = only_task(&app, &case.id).await;
     assert_eq!(finished.state, "completed");
@@ -67,7 +77,10 @@ async fn completed_task_reaches_its_case_once(db: TestDb) {
     assert!(again.applied && again.duplicate, "{again:?}");
     assert_eq!(completions(&app, &case.id).await.len(), 1);
     assert_eq!(app.get(&case.id).await.version, after.version);
-    assert!(worker.poll_now(CONFIRM).await.is_none(), "a completed task never runs again");
+    assert!(
+        worker.poll_now(CONFIRM).await.is_none(),
+        "a completed task never runs again"
+    );
     assert!(app.replay(&case.id).await.matches, "the completion replays");
     app.stop().await;
 }
@@ -86,7 +99,10 @@ async fn silent_worker_loses_its_lease_and_another_finishes(db: TestDb) {
         .expect("a task");
     // The lease holds until it runs out…
     app.clock.advance(TimeDelta::seconds(4));
-    assert!(other.poll_now(CONFIRM).await.is_none(), "the lease still holds");
+    assert!(
+        other.poll_now(CONFIRM).await.is_none(),
+        "the lease still holds"
+    );
     // …and then the task can be claimed again, as attempt 2.
     app.clock.advance(TimeDelta::seconds(2));
     let second = other.take(CONFIRM).await;
@@ -97,20 +113,38 @@ async fn silent_worker_loses_its_lease_and_another_finishes(db: TestDb) {
     assert_eq!(row.lease_owner, "other");
     let last_error = row.last_error.expect("the lost lease is the last error");
     assert_eq!(last_error.code, "lease_expired");
-    assert!(last_error.message.contains("silent"), "{}", last_error.message);
+    assert!(
+        last_error.message.contains("silent"),
+        "{}",
+        last_error.message
+    );
 
     // The silent worker wakes up: its heartbeat says stop, its outcomes change nothing.
     let beat = silent.heartbeat(&first.task_token).await;
-    assert!(beat.cancel_requested && beat.lease_expires_at.is_none(), "{beat:?}");
-    let late = silent.complete(&first.task_token, &json!({"late": true})).await;
+    assert!(
+        beat.cancel_requested && beat.lease_expires_at.is_none(),
+        "{beat:?}"
+    );
+    let late = silent
+        .complete(&first.task_token, &json!({"late": true}))
+        .await;
     assert!(!late.applied, "{late:?}");
-    let late_failure = silent.fail(&first.task_token, true, "timeout", "slow").await;
-    assert!(!late_failure.applied && !late_failure.will_retry, "{late_failure:?}");
+    let late_failure = silent
+        .fail(&first.task_token, true, "timeout", "slow")
+        .await;
+    assert!(
+        !late_failure.applied && !late_failure.will_retry,
+        "{late_failure:?}"
+    );
 
-    let done = other.complete(&second.task_token, &json!({"ok": true})).await;
+    let done = other
+        .complete(&second.task_token, &json!({"ok": true}))
+        .await;
     assert!(done.applied);
     // And after the task completed, the silent worker's result is still a no-op.
-    let later = silent.complete(&first.task_token, &json!({"late": true})).await;
+    let later = silent
+        .complete(&first.task_token, &json!({"late": true}))
+        .await;
     assert!(!later.applied && !later.duplicate, "{later:?}");
     let applied = completions(&app, &case.id).await;
     assert_eq!(applied.len(), 1, "exactly one result applied: {applied:?}");
@@ -131,11 +165,19 @@ async fn heartbeats_keep_the_lease(db: TestDb) {
         let beat = worker.heartbeat(&claimed.task_token).await;
         assert!(!beat.cancel_requested, "{beat:?}");
         assert!(beat.lease_expires_at.is_some());
-        assert!(other.poll_now(CONFIRM).await.is_none(), "the lease was extended");
+        assert!(
+            other.poll_now(CONFIRM).await.is_none(),
+            "the lease was extended"
+        );
     }
     let row = only_task(&app, &case.id).await;
     assert_eq!(row.attempts, 1);
-    assert!(worker.complete(&claimed.task_token, &json!(null)).await.applied);
+    assert!(
+        worker
+            .complete(&claimed.task_token, &json!(null))
+            .await
+            .applied
+    );
     app.stop().await;
 }
 on_both_stores!(heartbeats_keep_the_lease);
@@ -151,7 +193,10 @@ async fn cancelling_a_case_cancels_its_tasks(db: TestDb) {
     let task = only_task(&app, &pending_case.id).await;
     assert_eq!(task.state, "cancelled");
     assert!(task.completed_at.is_some());
-    assert!(worker.poll_now(CONFIRM).await.is_none(), "a cancelled task never runs");
+    assert!(
+        worker.poll_now(CONFIRM).await.is_none(),
+        "a cancelled task never runs"
+    );
 
     // A running task is cancelled too: its worker hears so on its next heartbeat.
     let (running_case, running_task) = case_with_task(&app).await;
@@ -163,11 +208,18 @@ async fn cancelling_a_case_cancels_its_tasks(db: TestDb) {
     let beat = worker.heartbeat(&claimed.task_token).await;
     assert!(beat.cancel_requested, "{beat:?}");
     // If the work was done all the same, its result is still evidence on the cancelled case.
-    let done = worker.complete(&claimed.task_token, &json!({"sent": true})).await;
+    let done = worker
+        .complete(&claimed.task_token, &json!({"sent": true}))
+        .await;
     assert!(done.applied, "{done:?}");
     let after = app.get(&running_case.id).await;
     assert_eq!(after.state, "cancelled");
-    assert_eq!(events_of(&app, &running_case.id, "activity_completed").await.len(), 1);
+    assert_eq!(
+        events_of(&app, &running_case.id, "activity_completed")
+            .await
+            .len(),
+        1
+    );
     assert!(app.replay(&running_case.id).await.matches);
     app.stop().await;
 }

@@ -7,6 +7,7 @@
 //! - `retries`: backoff and maximum attempts by the task's policy (manual clock),
 //!   non-retryable errors, a last lease running out.
 //! - `operators`: a poison task shows in ListCases and GetCase; RetryTask and CancelTask.
+//! - `races`: workers racing for tasks; one completion sent many times at once.
 //! - `in_process`: the server's own workers run the built-in activities.
 //! - `remote`: a remote worker over loopback gRPC serves an activity type; wake-ups across
 //!   processes sharing one PostgreSQL.
@@ -19,6 +20,7 @@ mod crash;
 mod in_process;
 mod lifecycle;
 mod operators;
+mod races;
 mod remote;
 mod retries;
 mod support;

@@ -15,7 +15,12 @@ async fn poison(app: &TestApp, worker: &Worker) -> (pb::Case, i64, String) {
     let claimed = worker.take(CONFIRM).await;
     assert_eq!(claimed.task_id, task.id);
     let failed = worker
-        .fail(&claimed.task_token, false, "bad_reply", "the back office answered nonsense")
+        .fail(
+            &claimed.task_token,
+            false,
+            "bad_reply",
+            "the back office answered nonsense",
+        )
         .await;
     assert!(!failed.will_retry);
     (case, task.id, claimed.task_token)
@@ -54,7 +59,11 @@ async fn poison_task_shows_to_operators_and_retry_brings_it_back(db: TestDb) {
     assert_eq!(attention.task_id, task_id);
     assert_eq!(attention.activity, CONFIRM);
     assert_eq!(attention.code, "bad_reply");
-    assert!(attention.message.contains("the back office answered nonsense"));
+    assert!(
+        attention
+            .message
+            .contains("the back office answered nonsense")
+    );
     assert!(attention.since.is_some());
     assert!(app.get(&healthy.id).await.attention.is_empty());
     let failed_tasks = tasks_client(&app)
@@ -66,7 +75,10 @@ async fn poison_task_shows_to_operators_and_retry_brings_it_back(db: TestDb) {
         .unwrap()
         .into_inner()
         .tasks;
-    assert_eq!(failed_tasks.iter().map(|t| t.id).collect::<Vec<_>>(), vec![task_id]);
+    assert_eq!(
+        failed_tasks.iter().map(|t| t.id).collect::<Vec<_>>(),
+        vec![task_id]
+    );
 
     // RetryTask: pending again, a new round of attempts, the case no longer needs an operator.
     let request_id = unique("retry");
@@ -111,7 +123,9 @@ async fn poison_task_shows_to_operators_and_retry_brings_it_back(db: TestDb) {
     assert_ne!(claimed.task_token, old_token);
     let stale = worker.complete(&old_token, &json!({"stale": true})).await;
     assert!(!stale.applied);
-    let done = worker.complete(&claimed.task_token, &json!({"ok": true})).await;
+    let done = worker
+        .complete(&claimed.task_token, &json!({"ok": true}))
+        .await;
     assert!(done.applied);
     assert_eq!(only_task(&app, &case.id).await.state, "completed");
     assert!(app.get(&case.id).await.attention.is_empty());

@@ -16,7 +16,12 @@ use tokio::task::JoinHandle;
 use super::support::{CONFIRM, Worker, completions, eventually, only_task};
 
 /// Runs `activity` from `registry` for every task `worker` gets, until `stop`.
-fn serve(worker: Worker, registry: Registry, activity: &'static str, stop: Arc<AtomicBool>) -> JoinHandle<u32> {
+fn serve(
+    worker: Worker,
+    registry: Registry,
+    activity: &'static str,
+    stop: Arc<AtomicBool>,
+) -> JoinHandle<u32> {
     tokio::spawn(async move {
         let mut served = 0;
         while !stop.load(Ordering::SeqCst) {
@@ -84,7 +89,10 @@ async fn remote_worker_serves_an_activity_type(db: TestDb) {
         assert_eq!(output["receipt"]["adapter"], "record", "{output}");
         let task = only_task(&app, case_id).await;
         assert_eq!(task.state, "completed");
-        assert_eq!(task.lease_owner, "remote-1", "the server's own workers left it alone");
+        assert_eq!(
+            task.lease_owner, "remote-1",
+            "the server's own workers left it alone"
+        );
         let history = app.history(case_id).await;
         assert_eq!(
             history.last().unwrap().actor.as_ref().unwrap().id,
@@ -131,7 +139,12 @@ async fn tasks_enqueued_on_one_node_wake_workers_polling_another(db: TestDb) {
         waited < Duration::from_secs(5),
         "woken by NOTIFY, not by the 30 s fallback: {waited:?}"
     );
-    assert!(worker.complete(&task.task_token, &Value::Null).await.applied);
+    assert!(
+        worker
+            .complete(&task.task_token, &Value::Null)
+            .await
+            .applied
+    );
     assert_eq!(completions(&node_a, &case.id).await.len(), 1);
     node_b.stop().await;
     node_a.stop().await;

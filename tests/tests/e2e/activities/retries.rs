@@ -27,21 +27,34 @@ async fn attempts_back_off_per_policy_until_they_run_out(db: TestDb) {
         assert_eq!(claimed.attempt, attempt, "one claim per attempt");
         let now = app.clock_now();
         let failed = worker
-            .fail(&claimed.task_token, true, "http_5xx", "the back office answered 503")
+            .fail(
+                &claimed.task_token,
+                true,
+                "http_5xx",
+                "the back office answered 503",
+            )
             .await;
         assert!(failed.applied);
         match policy.next_retry(attempt, &error) {
             RetryDecision::RetryAfter(wait) => {
                 assert!(failed.will_retry, "attempt {attempt}: {failed:?}");
                 let next = time(failed.next_attempt_at.as_ref().unwrap());
-                assert_eq!(next - now, TimeDelta::from_std(wait).unwrap(), "attempt {attempt}");
+                assert_eq!(
+                    next - now,
+                    TimeDelta::from_std(wait).unwrap(),
+                    "attempt {attempt}"
+                );
                 let row = only_task(&app, &case.id).await;
                 assert_eq!(row.state, "pending");
                 assert_eq!(row.last_error.as_ref().unwrap().code, "http_5xx");
                 assert_eq!(row.last_error.as_ref().unwrap().attempt, attempt);
                 // Not a moment before the backoff is over.
-                app.clock.advance(TimeDelta::from_std(wait).unwrap() - TimeDelta::milliseconds(1));
-                assert!(worker.poll_now(CONFIRM).await.is_none(), "attempt {attempt} came early");
+                app.clock
+                    .advance(TimeDelta::from_std(wait).unwrap() - TimeDelta::milliseconds(1));
+                assert!(
+                    worker.poll_now(CONFIRM).await.is_none(),
+                    "attempt {attempt} came early"
+                );
                 app.clock.advance(TimeDelta::milliseconds(1));
             }
             RetryDecision::GiveUp(_) => {
@@ -54,12 +67,17 @@ async fn attempts_back_off_per_policy_until_they_run_out(db: TestDb) {
     let row = only_task(&app, &case.id).await;
     assert_eq!(row.state, "failed");
     assert_eq!(row.attempts, policy.maximum_attempts);
-    assert!(worker.poll_now(CONFIRM).await.is_none(), "a failed task stays failed");
+    assert!(
+        worker.poll_now(CONFIRM).await.is_none(),
+        "a failed task stays failed"
+    );
     let after = app.get(&case.id).await;
     assert_eq!(after.attention.len(), 1, "{after:#?}");
     assert_eq!(after.attention[0].code, "http_5xx");
     assert!(
-        after.attention[0].message.contains("all 10 attempts failed"),
+        after.attention[0]
+            .message
+            .contains("all 10 attempts failed"),
         "{}",
         after.attention[0].message
     );
@@ -74,7 +92,12 @@ async fn a_non_retryable_error_fails_the_task_at_once(db: TestDb) {
     let worker = Worker::new(app.channel.clone(), "w");
     let claimed = worker.take(CONFIRM).await;
     let failed = worker
-        .fail(&claimed.task_token, false, "http_4xx", "the partner refused: 422")
+        .fail(
+            &claimed.task_token,
+            false,
+            "http_4xx",
+            "the partner refused: 422",
+        )
         .await;
     assert!(failed.applied && !failed.will_retry, "{failed:?}");
     let row = only_task(&app, &case.id).await;
@@ -88,7 +111,11 @@ async fn a_non_retryable_error_fails_the_task_at_once(db: TestDb) {
     assert!(worker.poll_now(CONFIRM).await.is_none());
     let after = app.get(&case.id).await;
     assert_eq!(after.attention[0].code, "http_4xx");
-    assert!(after.attention[0].message.contains("the partner refused: 422"));
+    assert!(
+        after.attention[0]
+            .message
+            .contains("the partner refused: 422")
+    );
     app.stop().await;
 }
 on_both_stores!(a_non_retryable_error_fails_the_task_at_once);
@@ -132,14 +159,18 @@ async fn a_task_policy_of_its_own_is_followed(db: TestDb) {
     .await;
     let worker = Worker::new(app.channel.clone(), "w");
     let first = worker.take(CONFIRM).await;
-    let failed = worker.fail(&first.task_token, true, "timeout", "slow").await;
+    let failed = worker
+        .fail(&first.task_token, true, "timeout", "slow")
+        .await;
     assert_eq!(
         time(failed.next_attempt_at.as_ref().unwrap()) - app.clock_now(),
         TimeDelta::seconds(10)
     );
     app.clock.advance(TimeDelta::seconds(10));
     let second = worker.take(CONFIRM).await;
-    let failed = worker.fail(&second.task_token, true, "timeout", "slow").await;
+    let failed = worker
+        .fail(&second.task_token, true, "timeout", "slow")
+        .await;
     assert_eq!(
         time(failed.next_attempt_at.as_ref().unwrap()) - app.clock_now(),
         TimeDelta::seconds(30)
@@ -194,8 +225,19 @@ async fn a_last_lease_that_runs_out_fails_the_task(db: TestDb) {
     assert_eq!(after.attention.len(), 1);
     assert_eq!(after.attention[0].code, "lease_expired");
     assert!(worker.poll_now(CONFIRM).await.is_none());
-    let late = worker.complete(&second.task_token, &json!({})).await;
-    assert!(!late.applied, "a result after the task failed for good changes nothing");
+    // The work got done after all: the last claim's result still stands, and the case no
+    // longer needs an operator. An earlier claim's result does not.
+    let stale = worker
+        .complete(&first.task_token, &json!({"from": 1}))
+        .await;
+    assert!(!stale.applied);
+    let late = worker
+        .complete(&second.task_token, &json!({"from": 2}))
+        .await;
+    assert!(late.applied, "{late:?}");
+    assert_eq!(only_task(&app, &case.id).await.state, "completed");
+    assert!(app.get(&case.id).await.attention.is_empty());
+    assert!(app.replay(&case.id).await.matches);
     app.stop().await;
 }
 on_both_stores!(a_last_lease_that_runs_out_fails_the_task);

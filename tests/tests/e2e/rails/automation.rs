@@ -4,10 +4,10 @@
 //! and writes nothing; risk policies load as versions and a malformed one never replaces the
 //! running one.
 
+use aijia_orchestrator::clock::Clock;
 use aijia_proto::v1 as pb;
 use aijia_tests::requests::{ev, unique};
 use aijia_tests::{TestDb, expect_status, on_both_stores, spawn_app, spawn_app_with};
-use aijia_orchestrator::clock::Clock;
 use tonic::Code;
 
 use super::support::*;
@@ -25,7 +25,10 @@ async fn a_low_risk_draft_in_auto_mode_is_sent_at_once(db: TestDb) {
     force_mode(&app, "standard_faq", "auto").await;
     let case = material_case(&app).await;
     let draft = submit(&app, &case.id, LOW_RISK, "standard_faq").await;
-    assert_eq!((draft.status.as_str(), draft.route.as_str()), ("sent", "send"));
+    assert_eq!(
+        (draft.status.as_str(), draft.route.as_str()),
+        ("sent", "send")
+    );
     assert_eq!(draft.route_reason, "low_risk");
     assert_eq!(draft.automation_policy_version, 2);
     assert_eq!(draft.case_state, "waiting_for_customer", "the case goes on");
@@ -43,9 +46,12 @@ async fn a_high_risk_draft_in_auto_mode_still_waits_for_review(db: TestDb) {
     let app = spawn_app(&db).await;
     force_mode(&app, "standard_faq", "auto").await;
     let case = material_case(&app).await;
-    for (n, text) in [HIGH_RISK, "亲，这个情况我们这边可以给您申请赔偿，具体金额等专员核实后再跟您说哈～"]
-        .into_iter()
-        .enumerate()
+    for (n, text) in [
+        HIGH_RISK,
+        "亲，这个情况我们这边可以给您申请赔偿，具体金额等专员核实后再跟您说哈～",
+    ]
+    .into_iter()
+    .enumerate()
     {
         let draft = submit(&app, &case.id, text, "standard_faq").await;
         assert_eq!(draft.number, n as u32 + 1);
@@ -54,7 +60,10 @@ async fn a_high_risk_draft_in_auto_mode_still_waits_for_review(db: TestDb) {
         assert_eq!(draft.case_state, "waiting_for_review");
         assert!(!draft.assessment.unwrap().findings.is_empty());
     }
-    assert!(tasks_of(&app, &case.id).await.is_empty(), "nothing left without a human");
+    assert!(
+        tasks_of(&app, &case.id).await.is_empty(),
+        "nothing left without a human"
+    );
     // The gate's decision, with both policy versions, is in the history.
     let gate: Vec<_> = app
         .history(&case.id)
@@ -83,7 +92,10 @@ async fn the_global_pause_holds_everything(db: TestDb) {
     app.send(&case.id, ev::material_provided(&["invoice", "photo"], ""))
         .await;
     let draft = submit(&app, &case.id, LOW_RISK, "standard_faq").await;
-    assert_eq!((draft.status.as_str(), draft.route_reason.as_str()), ("pending_review", "paused"));
+    assert_eq!(
+        (draft.status.as_str(), draft.route_reason.as_str()),
+        ("pending_review", "paused")
+    );
     assert!(
         tasks_of(&app, &case.id).await.is_empty(),
         "while paused nothing goes out on its own"
@@ -110,7 +122,10 @@ async fn the_global_pause_holds_everything(db: TestDb) {
     let other = material_case(&app).await;
     app.send(&other.id, ev::material_provided(&["invoice", "photo"], ""))
         .await;
-    assert_eq!(activities_of(&app, &other.id).await, vec!["confirm_material_received"]);
+    assert_eq!(
+        activities_of(&app, &other.id).await,
+        vec!["confirm_material_received"]
+    );
     let sent = submit(&app, &other.id, LOW_RISK, "standard_faq").await;
     assert_eq!(sent.status, "sent");
     assert!(app.replay(&case.id).await.matches);
@@ -124,12 +139,22 @@ async fn off_sends_nothing(db: TestDb) {
     force_mode(&app, "material_received_confirmation", "off").await;
     let case = material_case(&app).await;
     let draft = submit(&app, &case.id, LOW_RISK, "standard_faq").await;
-    assert_eq!((draft.status.as_str(), draft.route.as_str()), ("held", "hold"));
-    assert_eq!(draft.case_state, "waiting_for_customer", "a held draft is not reviewed");
+    assert_eq!(
+        (draft.status.as_str(), draft.route.as_str()),
+        ("held", "hold")
+    );
+    assert_eq!(
+        draft.case_state, "waiting_for_customer",
+        "a held draft is not reviewed"
+    );
     app.send(&case.id, ev::material_provided(&["invoice", "photo"], ""))
         .await;
     assert!(tasks_of(&app, &case.id).await.is_empty());
-    assert!(list_reviews(&app, pb::ListReviewsRequest::default()).await.is_empty());
+    assert!(
+        list_reviews(&app, pb::ListReviewsRequest::default())
+            .await
+            .is_empty()
+    );
     let held = list_reviews(
         &app,
         pb::ListReviewsRequest {
@@ -152,9 +177,20 @@ async fn opening_to_auto_needs_the_pass_rate_or_force_with_a_reason(db: TestDb) 
     expect_status(
         refused,
         Code::FailedPrecondition,
-        &["standard_faq", "pass rate", "not measured", "90.0%", "3 decided", "force"],
+        &[
+            "standard_faq",
+            "pass rate",
+            "not measured",
+            "90.0%",
+            "3 decided",
+            "force",
+        ],
     );
-    assert_eq!(policy(&app).await.policy.unwrap().version, 1, "nothing changed");
+    assert_eq!(
+        policy(&app).await.policy.unwrap().version,
+        1,
+        "nothing changed"
+    );
 
     // Two approved unchanged, one edited: 66.7% is below the bar.
     let case = material_case(&app).await;
@@ -172,11 +208,16 @@ async fn opening_to_auto_needs_the_pass_rate_or_force_with_a_reason(db: TestDb) 
                 .await
                 .expect("EditDraft");
         } else {
-            approve(&app, &draft.draft_id, "rev-1").await.expect("approve");
+            approve(&app, &draft.draft_id, "rev-1")
+                .await
+                .expect("approve");
         }
     }
     let rates = policy(&app).await.pass_rates;
-    let faq = rates.iter().find(|r| r.action_type == "standard_faq").unwrap();
+    let faq = rates
+        .iter()
+        .find(|r| r.action_type == "standard_faq")
+        .unwrap();
     assert_eq!((faq.approved_unchanged, faq.edited, faq.decided), (2, 1, 3));
     assert!(!faq.meets_bar);
     expect_status(
@@ -190,9 +231,15 @@ async fn opening_to_auto_needs_the_pass_rate_or_force_with_a_reason(db: TestDb) 
         Code::InvalidArgument,
         &["reason"],
     );
-    let forced = try_set_mode(&app, "standard_faq", "auto", true, "pilot approved by ops lead")
-        .await
-        .expect("forced open");
+    let forced = try_set_mode(
+        &app,
+        "standard_faq",
+        "auto",
+        true,
+        "pilot approved by ops lead",
+    )
+    .await
+    .expect("forced open");
     let v = forced.policy.unwrap();
     assert!(v.forced);
     assert!(v.change.contains("forced"), "{}", v.change);
@@ -201,7 +248,9 @@ async fn opening_to_auto_needs_the_pass_rate_or_force_with_a_reason(db: TestDb) 
     // Another type meets the bar with three approvals unchanged, and opens without force.
     for _ in 0..3 {
         let draft = submit(&app, &case.id, LOW_RISK, "state_update").await;
-        approve(&app, &draft.draft_id, "rev-1").await.expect("approve");
+        approve(&app, &draft.draft_id, "rev-1")
+            .await
+            .expect("approve");
     }
     let opened = try_set_mode(&app, "state_update", "auto", false, "pass rate met")
         .await
@@ -318,9 +367,19 @@ async fn replay_reports_differences_and_sends_and_writes_nothing(db: TestDb) {
     assert_eq!(report.changed, 1);
     let changed: Vec<&pb::ReplayedDraft> = report.drafts.iter().filter(|d| d.changed).collect();
     assert_eq!(changed[0].draft_id, format!("{}/1", case.id));
-    assert_eq!((changed[0].route.as_str(), changed[0].replayed_route.as_str()), ("review", "send"));
+    assert_eq!(
+        (
+            changed[0].route.as_str(),
+            changed[0].replayed_route.as_str()
+        ),
+        ("review", "send")
+    );
     let specific = &report.drafts[2];
-    assert!(specific.replayed_categories.contains(&"uncertain_identity".to_owned()));
+    assert!(
+        specific
+            .replayed_categories
+            .contains(&"uncertain_identity".to_owned())
+    );
 
     // Under the versions the drafts saw, nothing changes.
     let same = automation(&app)
@@ -399,7 +458,9 @@ async fn a_malformed_risk_policy_is_refused_and_never_replaces_the_running_one(d
     let running = policy(&app).await.risk_policy.unwrap();
     assert!(running.rules > 0);
     expect_status(
-        automation(&app).load_risk_policy(load("version = ", "bad-1")).await,
+        automation(&app)
+            .load_risk_policy(load("version = ", "bad-1"))
+            .await,
         Code::InvalidArgument,
         &["policy_toml", "not valid TOML"],
     );
@@ -427,12 +488,18 @@ async fn a_malformed_risk_policy_is_refused_and_never_replaces_the_running_one(d
         Code::AlreadyExists,
         &[running.version.as_str(), "new `version`"],
     );
-    assert_eq!(policy(&app).await.risk_policy.unwrap().version, running.version);
+    assert_eq!(
+        policy(&app).await.risk_policy.unwrap().version,
+        running.version
+    );
     force_mode(&app, "standard_faq", "auto").await;
     let case = material_case(&app).await;
     let draft = submit(&app, &case.id, LOW_RISK, "standard_faq").await;
     assert_eq!(draft.status, "sent", "the running policy still judges");
-    assert_eq!(draft.assessment.unwrap().risk_policy_version, running.version);
+    assert_eq!(
+        draft.assessment.unwrap().risk_policy_version,
+        running.version
+    );
 
     // A good new version takes over; the next draft is judged by it.
     let loaded = automation(&app)
@@ -441,10 +508,16 @@ async fn a_malformed_risk_policy_is_refused_and_never_replaces_the_running_one(d
         .expect("LoadRiskPolicy")
         .into_inner();
     assert!(loaded.changed);
-    assert_eq!(loaded.risk_policy.as_ref().unwrap().version, "test-stricter.1");
+    assert_eq!(
+        loaded.risk_policy.as_ref().unwrap().version,
+        "test-stricter.1"
+    );
     let held = submit(&app, &case.id, LOW_RISK, "standard_faq").await;
     assert_eq!(held.status, "pending_review");
-    assert_eq!(held.assessment.unwrap().risk_policy_version, "test-stricter.1");
+    assert_eq!(
+        held.assessment.unwrap().risk_policy_version,
+        "test-stricter.1"
+    );
     // Loading the shipped file again makes it the running one again.
     let back = automation(&app)
         .load_risk_policy(load(BUILTIN_POLICY, "good-2"))
@@ -452,7 +525,10 @@ async fn a_malformed_risk_policy_is_refused_and_never_replaces_the_running_one(d
         .unwrap()
         .into_inner();
     assert!(back.changed);
-    assert_eq!(policy(&app).await.risk_policy.unwrap().version, running.version);
+    assert_eq!(
+        policy(&app).await.risk_policy.unwrap().version,
+        running.version
+    );
     app.stop().await;
 }
 
@@ -462,12 +538,24 @@ async fn every_server_on_the_database_follows_a_policy_change_at_once(db: TestDb
     let two = spawn_app(&db).await;
     let case = material_case(&one).await;
     // The first draft compiles the shipped policy in server two.
-    assert_eq!(submit(&two, &case.id, LOW_RISK, "standard_faq").await.status, "pending_review");
+    assert_eq!(
+        submit(&two, &case.id, LOW_RISK, "standard_faq")
+            .await
+            .status,
+        "pending_review"
+    );
     force_mode(&one, "standard_faq", "auto").await;
-    assert_eq!(submit(&two, &case.id, LOW_RISK, "standard_faq").await.status, "sent");
+    assert_eq!(
+        submit(&two, &case.id, LOW_RISK, "standard_faq")
+            .await
+            .status,
+        "sent"
+    );
     pause(&one, true).await;
     assert_eq!(
-        submit(&two, &case.id, LOW_RISK, "standard_faq").await.route_reason,
+        submit(&two, &case.id, LOW_RISK, "standard_faq")
+            .await
+            .route_reason,
         "paused"
     );
     pause(&one, false).await;
@@ -476,7 +564,10 @@ async fn every_server_on_the_database_follows_a_policy_change_at_once(db: TestDb
         .await
         .expect("LoadRiskPolicy");
     let judged = submit(&two, &case.id, LOW_RISK, "standard_faq").await;
-    assert_eq!(judged.assessment.unwrap().risk_policy_version, "test-stricter.1");
+    assert_eq!(
+        judged.assessment.unwrap().risk_policy_version,
+        "test-stricter.1"
+    );
     assert_eq!(judged.status, "pending_review");
     two.stop().await;
     one.stop().await;

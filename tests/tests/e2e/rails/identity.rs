@@ -51,7 +51,11 @@ async fn context_is_refused_and_recorded_before_confirmation_and_given_after(db:
             Code::PermissionDenied,
             &["identity is unknown", "not confirmed", "recorded"],
         );
-        assert!(status.message().contains(&format!("#{}", attempt + 1)), "{}", status.message());
+        assert!(
+            status.message().contains(&format!("#{}", attempt + 1)),
+            "{}",
+            status.message()
+        );
     }
     let refusals = events_of(&app, &case.id, "context_access_refused").await;
     assert_eq!(refusals.len(), 2, "every refusal is recorded");
@@ -60,7 +64,10 @@ async fn context_is_refused_and_recorded_before_confirmation_and_given_after(db:
     // A claim is not a confirmation.
     let mut claim = confirm(&case.id, "", "");
     claim.status = "claimed".into();
-    identity(&app).confirm_identity(claim).await.expect("claimed");
+    identity(&app)
+        .confirm_identity(claim)
+        .await
+        .expect("claimed");
     expect_status(
         identity(&app).get_customer_context(ask(&case.id)).await,
         Code::PermissionDenied,
@@ -68,7 +75,11 @@ async fn context_is_refused_and_recorded_before_confirmation_and_given_after(db:
     );
 
     let change = identity(&app)
-        .confirm_identity(confirm(&case.id, "order_number_match", "order 58213 and phone match"))
+        .confirm_identity(confirm(
+            &case.id,
+            "order_number_match",
+            "order 58213 and phone match",
+        ))
         .await
         .expect("ConfirmIdentity")
         .into_inner()
@@ -91,7 +102,9 @@ async fn context_is_refused_and_recorded_before_confirmation_and_given_after(db:
     assert_eq!(context["vip"], true);
     assert_eq!(given.updated_by, "backend:crm");
     assert_eq!(
-        events_of(&app, &case.id, "context_access_refused").await.len(),
+        events_of(&app, &case.id, "context_access_refused")
+            .await
+            .len(),
         3,
         "a granted read writes nothing"
     );
@@ -118,7 +131,10 @@ async fn customer_specific_drafts_wait_for_review_until_identity_is_confirmed(db
         .into_iter()
         .map(|f| f.category)
         .collect();
-    assert!(categories.contains(&"uncertain_identity".to_owned()), "{categories:?}");
+    assert!(
+        categories.contains(&"uncertain_identity".to_owned()),
+        "{categories:?}"
+    );
     // Asking for identifying information, and public knowledge, may go out.
     let asks = submit(&app, &case.id, ASKS_FOR_IDENTITY, "authorized_verification").await;
     assert_eq!(asks.status, "sent");

@@ -23,7 +23,10 @@ async fn approve_sends_the_draft_and_resumes_the_case(db: TestDb) {
     let assessment = draft.assessment.as_ref().expect("assessed");
     assert_eq!(assessment.verdict, "review");
     assert!(!assessment.risk_policy_version.is_empty());
-    assert!(tasks_of(&app, &case.id).await.is_empty(), "nothing sent yet");
+    assert!(
+        tasks_of(&app, &case.id).await.is_empty(),
+        "nothing sent yet"
+    );
 
     let queue = list_reviews(&app, pb::ListReviewsRequest::default()).await;
     assert_eq!(queue.len(), 1);
@@ -43,10 +46,16 @@ async fn approve_sends_the_draft_and_resumes_the_case(db: TestDb) {
     let approved = resp.draft.expect("a draft");
     assert_eq!(approved.status, "approved");
     let record = approved.decision.as_ref().expect("a decision");
-    assert_eq!((record.reviewer_id.as_str(), record.outcome.as_str()), ("rev-1", "approved"));
+    assert_eq!(
+        (record.reviewer_id.as_str(), record.outcome.as_str()),
+        ("rev-1", "approved")
+    );
     let change = resp.change.expect("a change");
     let after = change.case.expect("a case");
-    assert_eq!(after.state, "waiting_for_customer", "the last decision resumes the case");
+    assert_eq!(
+        after.state, "waiting_for_customer",
+        "the last decision resumes the case"
+    );
     assert!(!after.review_needed);
 
     // Sent through send_message, in the same commit.
@@ -58,7 +67,11 @@ async fn approve_sends_the_draft_and_resumes_the_case(db: TestDb) {
     assert_eq!(input["to"], "customer");
 
     // The same request again: the first answer, nothing new.
-    let again = reviews(&app).approve_draft(req).await.expect("retry").into_inner();
+    let again = reviews(&app)
+        .approve_draft(req)
+        .await
+        .expect("retry")
+        .into_inner();
     assert!(again.change.as_ref().unwrap().duplicate);
     assert_eq!(again.change.as_ref().unwrap().event_seq, change.event_seq);
     assert_eq!(tasks_of(&app, &case.id).await.len(), 1);
@@ -154,12 +167,25 @@ async fn reject_needs_a_reason_and_sends_nothing(db: TestDb) {
         &["reason"],
     );
     req.reason = "promises money we cannot promise".into();
-    let resp = reviews(&app).reject_draft(req).await.expect("RejectDraft").into_inner();
+    let resp = reviews(&app)
+        .reject_draft(req)
+        .await
+        .expect("RejectDraft")
+        .into_inner();
     let rejected = resp.draft.unwrap();
     assert_eq!(rejected.status, "rejected");
-    assert_eq!(rejected.decision.unwrap().note, "promises money we cannot promise");
-    assert_eq!(resp.change.unwrap().case.unwrap().state, "waiting_for_customer");
-    assert!(tasks_of(&app, &case.id).await.is_empty(), "a rejected draft sends nothing");
+    assert_eq!(
+        rejected.decision.unwrap().note,
+        "promises money we cannot promise"
+    );
+    assert_eq!(
+        resp.change.unwrap().case.unwrap().state,
+        "waiting_for_customer"
+    );
+    assert!(
+        tasks_of(&app, &case.id).await.is_empty(),
+        "a rejected draft sends nothing"
+    );
     app.stop().await;
 }
 
@@ -201,7 +227,10 @@ async fn transfer_assigns_the_draft_and_the_queue_filters_by_assignment(db: Test
     let moved = resp.draft.unwrap();
     assert_eq!(moved.status, "pending_review", "a transfer decides nothing");
     assert_eq!(moved.assigned_team, "billing");
-    assert_eq!(resp.change.unwrap().case.unwrap().state, "waiting_for_review");
+    assert_eq!(
+        resp.change.unwrap().case.unwrap().state,
+        "waiting_for_review"
+    );
 
     let team = list_reviews(
         &app,
@@ -235,8 +264,14 @@ async fn transfer_assigns_the_draft_and_the_queue_filters_by_assignment(db: Test
     )
     .await;
     assert_eq!(mine.len(), 1);
-    approve(&app, &draft.draft_id, "rev-2").await.expect("approve");
-    assert!(list_reviews(&app, pb::ListReviewsRequest::default()).await.is_empty());
+    approve(&app, &draft.draft_id, "rev-2")
+        .await
+        .expect("approve");
+    assert!(
+        list_reviews(&app, pb::ListReviewsRequest::default())
+            .await
+            .is_empty()
+    );
     app.stop().await;
 }
 
@@ -269,9 +304,14 @@ async fn take_over_stops_automation_on_the_case_until_handed_back(db: TestDb) {
     assert_eq!(draft.assigned_reviewer, "rev-9");
     assert_eq!(draft.taken_over_by, "rev-9");
     // The templated confirmation of the last materials is held too.
-    approve(&app, &draft.draft_id, "rev-9").await.expect("approve");
-    app.send(&case.id, aijia_tests::requests::ev::material_provided(&["invoice", "photo"], ""))
-        .await;
+    approve(&app, &draft.draft_id, "rev-9")
+        .await
+        .expect("approve");
+    app.send(
+        &case.id,
+        aijia_tests::requests::ev::material_provided(&["invoice", "photo"], ""),
+    )
+    .await;
     assert_eq!(
         activities_of(&app, &case.id).await,
         vec!["send_message"],
@@ -299,7 +339,11 @@ async fn take_over_stops_automation_on_the_case_until_handed_back(db: TestDb) {
             reason: "again".into(),
         })
         .await;
-    expect_status(again, Code::FailedPrecondition, &["already taken over by rev-9"]);
+    expect_status(
+        again,
+        Code::FailedPrecondition,
+        &["already taken over by rev-9"],
+    );
     let back = reviews(&app)
         .hand_back_case(pb::HandBackCaseRequest {
             request_id: unique("back"),
@@ -318,7 +362,9 @@ async fn take_over_stops_automation_on_the_case_until_handed_back(db: TestDb) {
     let sent = submit(&app, &case.id, LOW_RISK, "standard_faq").await;
     assert_eq!(sent.status, "sent");
     // The held confirmation can still be released by a human.
-    let released = approve(&app, &held[0].draft_id, "rev-9").await.expect("release");
+    let released = approve(&app, &held[0].draft_id, "rev-9")
+        .await
+        .expect("release");
     assert_eq!(released.draft.unwrap().status, "approved");
     assert_eq!(
         activities_of(&app, &case.id).await,
@@ -386,10 +432,19 @@ async fn bad_drafts_are_refused_with_the_field_and_write_nothing(db: TestDb) {
     expect_status(
         try_submit(&app, bad.clone()).await,
         Code::InvalidArgument,
-        &["action_type", "\"faq\"", "standard_faq", "authorized_verification"],
+        &[
+            "action_type",
+            "\"faq\"",
+            "standard_faq",
+            "authorized_verification",
+        ],
     );
     bad = draft_request(&case.id, " \u{200B} ", "standard_faq");
-    expect_status(try_submit(&app, bad).await, Code::InvalidArgument, &["text", "no text"]);
+    expect_status(
+        try_submit(&app, bad).await,
+        Code::InvalidArgument,
+        &["text", "no text"],
+    );
     bad = draft_request(&case.id, LOW_RISK, "standard_faq");
     bad.audience = "everyone".into();
     expect_status(
@@ -399,12 +454,24 @@ async fn bad_drafts_are_refused_with_the_field_and_write_nothing(db: TestDb) {
     );
     bad = draft_request(&case.id, LOW_RISK, "standard_faq");
     bad.author = None;
-    expect_status(try_submit(&app, bad).await, Code::InvalidArgument, &["author"]);
+    expect_status(
+        try_submit(&app, bad).await,
+        Code::InvalidArgument,
+        &["author"],
+    );
     bad = draft_request(&case.id, LOW_RISK, "standard_faq");
     bad.author = Some(aijia_tests::requests::actor("robot", "r2"));
-    expect_status(try_submit(&app, bad).await, Code::InvalidArgument, &["author.role"]);
+    expect_status(
+        try_submit(&app, bad).await,
+        Code::InvalidArgument,
+        &["author.role"],
+    );
     bad = draft_request("not-a-case", LOW_RISK, "standard_faq");
-    expect_status(try_submit(&app, bad).await, Code::InvalidArgument, &["case_id"]);
+    expect_status(
+        try_submit(&app, bad).await,
+        Code::InvalidArgument,
+        &["case_id"],
+    );
     expect_status(
         approve(&app, "no-slash", "rev-1").await,
         Code::InvalidArgument,
@@ -505,7 +572,9 @@ async fn the_generic_review_signals_still_work_beside_drafts(db: TestDb) {
     let case = material_case(&app).await;
     app.send(&case.id, ev::request_review("odd request")).await;
     let draft = submit(&app, &case.id, HIGH_RISK, "standard_faq").await;
-    approve(&app, &draft.draft_id, "rev-1").await.expect("approve");
+    approve(&app, &draft.draft_id, "rev-1")
+        .await
+        .expect("approve");
     assert_eq!(
         app.get(&case.id).await.state,
         "waiting_for_review",
@@ -514,5 +583,31 @@ async fn the_generic_review_signals_still_work_beside_drafts(db: TestDb) {
     let resumed = app.send(&case.id, ev::review_decided(true, "fine")).await;
     assert_eq!(resumed.case.unwrap().state, "waiting_for_customer");
     assert!(app.replay(&case.id).await.matches);
+    app.stop().await;
+}
+
+on_both_stores!(two_reviewers_deciding_at_once_send_the_draft_once);
+async fn two_reviewers_deciding_at_once_send_the_draft_once(db: TestDb) {
+    let app = spawn_app(&db).await;
+    add_reviewer(&app, "rev-1", &[]).await;
+    add_reviewer(&app, "rev-2", &[]).await;
+    let case = material_case(&app).await;
+    let draft = submit(&app, &case.id, HIGH_RISK, "standard_faq").await;
+    let (one, two) = tokio::join!(
+        approve(&app, &draft.draft_id, "rev-1"),
+        approve(&app, &draft.draft_id, "rev-2")
+    );
+    let outcomes = [one, two];
+    let won: Vec<_> = outcomes.iter().filter(|r| r.is_ok()).collect();
+    assert_eq!(won.len(), 1, "exactly one decision applies: {outcomes:?}");
+    let lost = outcomes.iter().find_map(|r| r.as_ref().err()).unwrap();
+    assert_eq!(lost.code(), Code::FailedPrecondition, "{lost:?}");
+    assert!(
+        lost.message().contains("already approved"),
+        "{}",
+        lost.message()
+    );
+    assert_eq!(activities_of(&app, &case.id).await, vec!["send_message"]);
+    assert_eq!(events_of(&app, &case.id, "draft_decided").await.len(), 1);
     app.stop().await;
 }

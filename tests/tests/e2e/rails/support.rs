@@ -12,8 +12,7 @@ use tonic::Status;
 use tonic::transport::Channel;
 
 /// From the gate's labelled corpus: nothing to find, identity or not.
-pub const LOW_RISK: &str =
-    "Thanks, we've received your documents and our team will go through them within 2 business days.";
+pub const LOW_RISK: &str = "Thanks, we've received your documents and our team will go through them within 2 business days.";
 pub const LOW_RISK_ZH: &str = "我们的营业时间是周一到周六 9:00-18:00，周日和法定节假日休息。";
 pub const HIGH_RISK: &str =
     "We will refund 2000 yuan to your card and guarantee it arrives tomorrow.";
@@ -125,7 +124,11 @@ pub async fn try_set_mode(
 }
 
 /// Sets a mode, forcing `auto` open whatever the pass rate.
-pub async fn force_mode(app: &TestApp, action_type: &str, mode: &str) -> pb::AutomationPolicyResponse {
+pub async fn force_mode(
+    app: &TestApp,
+    action_type: &str,
+    mode: &str,
+) -> pb::AutomationPolicyResponse {
     try_set_mode(app, action_type, mode, true, "test set-up")
         .await
         .unwrap_or_else(|s| panic!("SetActionMode: {:?}: {}", s.code(), s.message()))
@@ -202,7 +205,10 @@ pub async fn events_of(app: &TestApp, case_id: &str, kind: &str) -> Vec<(String,
                 .as_ref()
                 .map(|a| format!("{}:{}", a.role, a.id))
                 .unwrap_or_default();
-            (actor, serde_json::from_str(&e.payload_json).expect("payload is JSON"))
+            (
+                actor,
+                serde_json::from_str(&e.payload_json).expect("payload is JSON"),
+            )
         })
         .collect()
 }

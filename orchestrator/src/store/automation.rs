@@ -61,15 +61,6 @@ pub struct SubmittedDraftEvent {
     pub event: Event,
 }
 
-macro_rules! dispatch {
-    ($self:ident, $s:ident => $body:expr) => {
-        match $self {
-            Store::Postgres($s) => $body,
-            Store::Sqlite($s) => $body,
-        }
-    };
-}
-
 impl Store {
     /// The automation version and the risk activation in force, in one read.
     pub async fn active_policies(&self) -> Result<ActivePolicies, StoreError> {

@@ -4,6 +4,17 @@
 //! The engine never sees SQL; it hands a [`Commit`] (everything one transition writes) to
 //! [`Store::commit`], which writes it atomically or not at all.
 
+/// Runs `$body` on whichever back end the store is, binding it to `$s`. Defined before the
+/// submodules so every `impl Store` block below uses this one.
+macro_rules! dispatch {
+    ($self:ident, $s:ident => $body:expr) => {
+        match $self {
+            Store::Postgres($s) => $body,
+            Store::Sqlite($s) => $body,
+        }
+    };
+}
+
 pub mod automation;
 mod postgres;
 pub mod review;
@@ -257,15 +268,6 @@ pub struct CaseFilter {
 pub enum Store {
     Postgres(PgStore),
     Sqlite(SqliteStore),
-}
-
-macro_rules! dispatch {
-    ($self:ident, $s:ident => $body:expr) => {
-        match $self {
-            Store::Postgres($s) => $body,
-            Store::Sqlite($s) => $body,
-        }
-    };
 }
 
 impl Store {

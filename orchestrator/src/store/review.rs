@@ -43,15 +43,6 @@ pub struct ReviewCaseFilter {
     pub limit: u32,
 }
 
-macro_rules! dispatch {
-    ($self:ident, $s:ident => $body:expr) => {
-        match $self {
-            Store::Postgres($s) => $body,
-            Store::Sqlite($s) => $body,
-        }
-    };
-}
-
 impl Store {
     /// Adds a reviewer, or updates the name, teams and active flag of an existing one (who
     /// added them and when stay). Returns the stored row.

@@ -37,15 +37,6 @@ pub enum CreatedSchedule {
     NameTaken,
 }
 
-macro_rules! dispatch {
-    ($self:ident, $s:ident => $body:expr) => {
-        match $self {
-            Store::Postgres($s) => $body,
-            Store::Sqlite($s) => $body,
-        }
-    };
-}
-
 impl Store {
     pub async fn create_schedule(
         &self,

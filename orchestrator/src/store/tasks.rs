@@ -309,15 +309,6 @@ impl std::fmt::Debug for Armed<'_> {
     }
 }
 
-macro_rules! dispatch {
-    ($self:ident, $s:ident => $body:expr) => {
-        match $self {
-            Store::Postgres($s) => $body,
-            Store::Sqlite($s) => $body,
-        }
-    };
-}
-
 impl Store {
     /// The wake-up of this process's workers.
     pub fn task_wake(&self) -> &TaskWake {

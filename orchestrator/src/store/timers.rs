@@ -58,27 +58,18 @@ impl Store {
         lease_until: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<DueTimer>, StoreError> {
-        match self {
-            Store::Postgres(s) => s.claim_due_timers(now, lease_until, limit).await,
-            Store::Sqlite(s) => s.claim_due_timers(now, lease_until, limit).await,
-        }
+        dispatch!(self, s => s.claim_due_timers(now, lease_until, limit).await)
     }
 
     /// Deletes a timer that can no longer fire (its case moved on or is gone), but only the
     /// very timer claimed: a timer of the same name started since is kept.
     pub async fn delete_timer(&self, timer: &DueTimer) -> Result<(), StoreError> {
-        match self {
-            Store::Postgres(s) => s.delete_timer(timer).await,
-            Store::Sqlite(s) => s.delete_timer(timer).await,
-        }
+        dispatch!(self, s => s.delete_timer(timer).await)
     }
 
     /// The earliest fire time of a timer no process holds, for sleeping until then (a held
     /// timer is its holder's business until the lease runs out).
     pub async fn next_timer_at(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        match self {
-            Store::Postgres(s) => s.next_timer_at().await,
-            Store::Sqlite(s) => s.next_timer_at().await,
-        }
+        dispatch!(self, s => s.next_timer_at().await)
     }
 }

@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 use aijia_orchestrator::clock::SystemClock;
 use aijia_orchestrator::server::{self, ServerConfig};
 use aijia_proto::v1 as pb;
+use aijia_proto::v1::automation_service_client::AutomationServiceClient;
 use aijia_proto::v1::case_service_client::CaseServiceClient;
 use aijia_proto::v1::signal_case_request::Event;
 use aijia_proto::v1::worker_service_client::WorkerServiceClient;
@@ -269,6 +270,21 @@ async fn run(db: &Db, settings: &Settings, mode: Workers, slots: usize) -> anyho
     for _ in 0..8 {
         channels.push(Channel::from_shared(endpoint.clone())?.connect().await?);
     }
+
+    // The activity runs on its own, as it does once its type is opened to auto.
+    AutomationServiceClient::new(channels[0].clone())
+        .set_action_mode(pb::SetActionModeRequest {
+            request_id: "bench-auto".into(),
+            action_type: "material_received_confirmation".into(),
+            mode: "auto".into(),
+            actor: Some(pb::Actor {
+                role: "operator".into(),
+                id: "bench".into(),
+            }),
+            reason: "the benchmark measures tasks, not their review".into(),
+            force: true,
+        })
+        .await?;
 
     // The cases, each one material short of the transition that enqueues its task.
     let cases = open_cases(&channels, settings.tasks, settings.producers).await?;

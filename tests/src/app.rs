@@ -9,6 +9,7 @@ use std::time::Duration;
 use aijia_orchestrator::clock::ManualClock;
 use aijia_orchestrator::server::{self, RunningServer, ServerConfig};
 use aijia_proto::v1 as pb;
+use aijia_proto::v1::automation_service_client::AutomationServiceClient;
 use aijia_proto::v1::case_service_client::CaseServiceClient;
 use aijia_proto::v1::signal_case_request::Event;
 use tonic::transport::Channel;
@@ -58,6 +59,35 @@ pub async fn spawn_app_with(db: &TestDb, configure: impl FnOnce(&mut ServerConfi
         client: CaseServiceClient::new(channel.clone()),
         channel,
         server,
+    }
+}
+
+/// The action types whose templated activities the state machines emit.
+pub const TEMPLATED_ACTION_TYPES: &[&str] = &[
+    "material_received_confirmation",
+    "progress_reminder",
+    "completion_feedback_writeback",
+    "evidence_capture",
+    "authorized_verification",
+];
+
+/// Opens every templated action type to `auto` (forced, with a reason), so the activities the
+/// state machines emit run on their own instead of waiting for review (the default, review
+/// mode): for tests of tasks and workers rather than of the safety rails.
+pub async fn automate_templated_activities(channel: Channel) {
+    let mut client = AutomationServiceClient::new(channel);
+    for action_type in TEMPLATED_ACTION_TYPES {
+        client
+            .set_action_mode(pb::SetActionModeRequest {
+                request_id: requests::unique("automate"),
+                action_type: (*action_type).to_owned(),
+                mode: "auto".into(),
+                actor: Some(requests::operator()),
+                reason: "this test is about activity tasks, not their review".into(),
+                force: true,
+            })
+            .await
+            .unwrap_or_else(|s| panic!("opening {action_type} to auto: {s}"));
     }
 }
 

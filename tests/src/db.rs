@@ -141,6 +141,21 @@ impl TestDb {
             .expect("opening the test SQLite file")
     }
 
+    /// Runs one statement directly on this test's database, under the server.
+    pub async fn execute(&self, sql: &'static str) {
+        let done = match self.backend() {
+            Backend::Postgres => sqlx::query(sql)
+                .execute(&mut self.pg().await)
+                .await
+                .map(|_| ()),
+            Backend::Sqlite => sqlx::query(sql)
+                .execute(&mut self.sqlite_conn().await)
+                .await
+                .map(|_| ()),
+        };
+        done.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
     /// Drops the PostgreSQL schema (best effort); the SQLite directory goes with the last clone.
     pub async fn cleanup(self) {
         if let Kind::Postgres { admin_url, schema } = &self.inner.kind

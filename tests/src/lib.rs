@@ -14,7 +14,7 @@ pub mod requests;
 
 use std::future::Future;
 
-pub use app::{TestApp, expect_status, spawn_app, spawn_app_with};
+pub use app::{TestApp, automate_templated_activities, expect_status, spawn_app, spawn_app_with};
 pub use db::{Backend, TestDb};
 
 #[doc(hidden)]

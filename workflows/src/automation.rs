@@ -1,6 +1,6 @@
 //! Automation modes, as pure rules: which action types AI agents may carry out on their own,
 //! where a draft goes under the mode in force ([`route`]), which templated activities the
-//! state machines emit are held back ([`activity_hold`]), when a type may be opened to `auto`
+//! state machines emit wait for a human ([`activity_route`]), when a type may be opened to `auto`
 //! ([`OpeningRule::check`]), and what a past draft would have become under other policy
 //! versions ([`replay_draft`]). The engine stores the policy versions and records every routing
 //! decision, with the versions it used, in the case's history; nothing here reads a database.
@@ -190,23 +190,26 @@ pub fn route(verdict: Verdict, mode: Mode, paused: bool, taken_over: bool) -> Ro
     Routing { route, reason }
 }
 
-/// Whether a templated activity of `action` that a state machine emits is held back instead of
-/// enqueued, and why: on a taken-over case, while paused, or in mode `off`. In `review` and
-/// `auto` it runs: it carries no AI-written text for a reviewer to judge.
-pub fn activity_hold(
+/// Where a templated activity of `action` that a state machine emits goes instead of its
+/// queue, if anywhere: held on a taken-over case, while paused or in mode `off`; to the review
+/// queue in mode `review` (AI drafts, a human sends). `None` in `auto`: it runs.
+pub fn activity_route(
     action: ActionType,
     policy: &AutomationPolicy,
     taken_over: bool,
-) -> Option<RouteReason> {
-    if taken_over {
-        Some(RouteReason::TakenOver)
+) -> Option<Routing> {
+    let (route, reason) = if taken_over {
+        (Route::Hold, RouteReason::TakenOver)
     } else if policy.paused {
-        Some(RouteReason::Paused)
-    } else if policy.mode(action) == Mode::Off {
-        Some(RouteReason::ModeOff)
+        (Route::Hold, RouteReason::Paused)
     } else {
-        None
-    }
+        match policy.mode(action) {
+            Mode::Off => (Route::Hold, RouteReason::ModeOff),
+            Mode::Review => (Route::Review, RouteReason::ModeReview),
+            Mode::Auto => return None,
+        }
+    };
+    Some(Routing { route, reason })
 }
 
 /// Human decisions on the drafts of one action type over a window.

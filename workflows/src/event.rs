@@ -156,6 +156,17 @@ pub enum Event {
     ContextAccessRefused {
         identity: IdentityStatus,
         purpose: String,
+        /// The activity task that asked, when an activity did.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        task_id: Option<i64>,
+    },
+    /// The customer's private context was handed out: identity was confirmed. Accepted in
+    /// every state, and only while identity is confirmed.
+    ContextAccessGranted {
+        purpose: String,
+        /// The activity task that asked, when an activity did.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        task_id: Option<i64>,
     },
     /// The case runs under this automation policy version from now on (the engine applies it
     /// before an event whose templated activities the policy governs). Accepted in every state.
@@ -191,6 +202,7 @@ impl Event {
             Event::CaseHandedBack { .. } => "case_handed_back",
             Event::IdentityRecorded { .. } => "identity_recorded",
             Event::ContextAccessRefused { .. } => "context_access_refused",
+            Event::ContextAccessGranted { .. } => "context_access_granted",
             Event::AutomationPolicyApplied(_) => "automation_policy_applied",
         }
     }

@@ -46,6 +46,9 @@ pub use risk::{Assessment, Audience, Draft, DraftFlags, RiskPolicy};
 pub struct Decision {
     pub case: Case,
     pub effects: Vec<Effect>,
+    /// The numbers of the drafts this event added or changed (the store keeps its review
+    /// queue index from them).
+    pub drafts_changed: Vec<u32>,
 }
 
 /// Why an event was not applied. Nothing changes when an event is refused.

@@ -6,7 +6,9 @@
 //! A draft has a number, unique in its case (1, 2, …, in the order drafts arrive). Its
 //! status moves once: `pending_review` or `held` to `approved`, `edited` or `rejected`
 //! (a reviewer's decision) or `withdrawn` (its case ended while it still awaited review);
-//! `sent` is a draft that went out on its own.
+//! `sent` is a draft that went out on its own. A draft is submitted (`SubmitDraft`) or
+//! templated: an activity a state machine emitted that automation did not let run on its own
+//! (held, or queued for review in `review` mode).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -28,11 +30,16 @@ pub mod evidence {
     pub const DRAFT_WITHDRAWN: &str = "draft_withdrawn";
     /// A templated activity of a governed type was held back instead of enqueued.
     pub const ACTIVITY_HELD: &str = "activity_held";
+    /// A templated activity of a type in `review` mode went to the review queue instead of
+    /// its task queue: it runs when a reviewer approves it.
+    pub const ACTIVITY_FOR_REVIEW: &str = "activity_for_review";
     pub const TAKE_OVER: &str = "take_over";
     pub const HAND_BACK: &str = "hand_back";
     pub const IDENTITY: &str = "identity";
     /// Private customer context was asked for before identity was confirmed, and refused.
     pub const CONTEXT_REFUSED: &str = "context_refused";
+    /// Private customer context was handed out, identity confirmed.
+    pub const CONTEXT_READ: &str = "context_read";
     /// The case now runs under another automation policy version.
     pub const AUTOMATION_POLICY: &str = "automation_policy";
 }
@@ -212,10 +219,12 @@ impl Rails {
         self.drafts.iter().map(|d| d.number).max().unwrap_or(0) + 1
     }
 
+    /// Whether a submitted draft awaits review: those hold their case in `waiting_for_review`.
+    /// A templated activity awaiting review does not; its case goes on without it.
     pub fn has_pending_review(&self) -> bool {
         self.drafts
             .iter()
-            .any(|d| d.status == DraftStatus::PendingReview)
+            .any(|d| d.status == DraftStatus::PendingReview && !d.is_templated())
     }
 
     /// The automation policy the case runs under.

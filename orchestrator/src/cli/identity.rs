@@ -91,6 +91,7 @@ pub async fn run(args: IdentityArgs) -> anyhow::Result<()> {
                     actor: who,
                     purpose,
                     request_id: String::new(),
+                    task_id: 0,
                 })
                 .await
                 .map_err(rpc_error)?
@@ -103,17 +104,22 @@ pub async fn run(args: IdentityArgs) -> anyhow::Result<()> {
                     "context": context,
                     "updated_by": resp.updated_by,
                     "updated_at": time(resp.updated_at.as_ref()),
+                    "recorded_seq": resp.recorded_seq,
                 }));
             }
             if !resp.found {
-                println!("no private context is stored for this customer");
+                println!(
+                    "no private context is stored for this customer (read recorded as event #{})",
+                    resp.recorded_seq
+                );
                 return Ok(());
             }
             println!(
-                "customer {} (updated by {} at {})",
+                "customer {} (updated by {} at {}; read recorded as event #{})",
                 resp.customer_id,
                 resp.updated_by,
-                time(resp.updated_at.as_ref())
+                time(resp.updated_at.as_ref()),
+                resp.recorded_seq
             );
             println!("{}", serde_json::to_string_pretty(&context)?);
             Ok(())

@@ -589,7 +589,7 @@ impl Engine {
         Ok(report)
     }
 
-    /// Before a decision that enqueues (or holds) a templated activity of a governed action
+    /// Before a decision that enqueues (or holds, or queues for review) a templated activity of a governed action
     /// type is committed: if the case still runs under an older automation version than the
     /// one in force, apply `automation_policy_applied` first (its own commit, once per case
     /// and version) and answer true, so the caller reads and decides again under the new
@@ -601,7 +601,9 @@ impl Engine {
     ) -> Result<bool, EngineError> {
         let governed = decision.effects.iter().any(|effect| match effect {
             Effect::EnqueueActivity { activity, .. } => ActionType::of_activity(activity).is_some(),
-            Effect::RecordEvidence { kind, .. } => kind == rails_evidence::ACTIVITY_HELD,
+            Effect::RecordEvidence { kind, .. } => {
+                kind == rails_evidence::ACTIVITY_HELD || kind == rails_evidence::ACTIVITY_FOR_REVIEW
+            }
             _ => false,
         });
         if !governed {

@@ -19,7 +19,7 @@ use tracing::instrument;
 
 use super::{Change, Engine, EngineError, MAX_ATTEMPTS, backoff};
 use crate::ids::{CaseId, RequestId};
-use crate::store::review::{ReviewCaseFilter, Reviewer};
+use crate::store::review::{ReviewQuery, Reviewer};
 use crate::store::{Applied, Commit, CommitError, StoredCase};
 
 /// Why a safety-rails call was refused (mapped to gRPC codes in `grpc/rails_convert.rs`).
@@ -155,9 +155,6 @@ pub struct ReviewFilter {
     pub after: Option<ReviewCursor>,
     pub limit: u32,
 }
-
-/// The most cases one queue read looks at.
-const QUEUE_SCAN: u32 = 5_000;
 
 impl Engine {
     /// Reads the case, builds the event from what it reads (so the event and the decision see
@@ -456,33 +453,40 @@ impl Engine {
 
     /// The drafts that match `filter`, oldest first, at most `filter.limit`.
     pub async fn list_reviews(&self, filter: &ReviewFilter) -> Result<Vec<ReviewItem>, RailsError> {
-        let cases = self
+        let now = self.clock.now();
+        // An open draft's age runs until now; a decided one's stopped at its decision.
+        let (submitted_before, waited_at_least_us) = match filter.older_than {
+            None => (None, None),
+            Some(age) if filter.status.is_open() => (Some(now - age), None),
+            Some(age) => (None, Some(age.num_microseconds().unwrap_or(i64::MAX))),
+        };
+        let rows = self
             .store
-            .review_cases(&ReviewCaseFilter {
+            .review_queue(&ReviewQuery {
                 status: filter.status,
+                reviewer: filter.reviewer.clone(),
+                team: filter.team.clone(),
+                unassigned: filter.unassigned,
+                action_type: filter.action_type,
                 case_id: filter.case_id.map(|c| c.0),
-                limit: QUEUE_SCAN,
+                submitted_before,
+                waited_at_least_us,
+                after: filter.after.map(|c| (c.submitted_at, c.case_id, c.number)),
+                limit: filter.limit,
             })
             .await
             .map_err(EngineError::from)?;
-        let now = self.clock.now();
-        let mut items: Vec<ReviewItem> = cases
-            .into_iter()
-            .flat_map(|stored| {
+        rows.into_iter()
+            .map(|(number, stored)| {
                 let case_id = CaseId(stored.id);
-                stored
+                let draft = stored
                     .case
                     .rails
-                    .drafts
-                    .iter()
-                    .filter(|d| d.status == filter.status)
-                    .map(|d| review_item(case_id, &stored.case, d, now))
-                    .collect::<Vec<_>>()
+                    .draft(number)
+                    .ok_or(RailsError::NoSuchDraft { case_id, number })?;
+                Ok(review_item(case_id, &stored.case, draft, now))
             })
-            .filter(|item| matches(filter, item))
-            .collect();
-        items.sort_by_key(ReviewCursor::of);
-        Ok(items.into_iter().take(filter.limit as usize).collect())
+            .collect()
     }
 
     pub async fn get_review(&self, case_id: CaseId, number: u32) -> Result<ReviewItem, RailsError> {
@@ -543,23 +547,4 @@ fn review_item(case_id: CaseId, case: &Case, draft: &CaseDraft, now: DateTime<Ut
         draft: draft.clone(),
         age: (until - draft.submitted_at).max(TimeDelta::zero()),
     }
-}
-
-fn matches(filter: &ReviewFilter, item: &ReviewItem) -> bool {
-    let draft = &item.draft;
-    let assigned = draft.assigned_to.as_ref();
-    filter
-        .reviewer
-        .as_ref()
-        .is_none_or(|r| assigned == Some(&Assignee::Reviewer(r.clone())))
-        && filter
-            .team
-            .as_ref()
-            .is_none_or(|t| assigned == Some(&Assignee::Team(t.clone())))
-        && (!filter.unassigned || assigned.is_none())
-        && filter.action_type.is_none_or(|a| draft.action_type == a)
-        && filter.older_than.is_none_or(|d| item.age >= d)
-        && filter
-            .after
-            .is_none_or(|after| ReviewCursor::of(item) > after)
 }

@@ -89,9 +89,18 @@ impl IdentityService for IdentityApi {
             "" => None,
             id => Some(convert::request_id(id)?),
         };
-        let found = self
+        let task_id = match req.task_id {
+            0 => None,
+            id if id > 0 => Some(id),
+            id => {
+                return Err(Status::invalid_argument(format!(
+                    "task_id must be a task's id (positive) or 0 for none, not {id}"
+                )));
+            }
+        };
+        let (found, recorded_seq) = self
             .engine
-            .customer_context(case_id, actor, purpose, request_id)
+            .customer_context(case_id, actor, purpose, request_id, task_id)
             .await?;
         Ok(Response::new(match found {
             Some(c) => pb::GetCustomerContextResponse {
@@ -100,13 +109,11 @@ impl IdentityService for IdentityApi {
                 context_json: c.context.to_string(),
                 updated_by: c.updated_by,
                 updated_at: Some(timestamp(c.updated_at)),
+                recorded_seq,
             },
             None => pb::GetCustomerContextResponse {
-                customer_id: String::new(),
-                found: false,
-                context_json: String::new(),
-                updated_by: String::new(),
-                updated_at: None,
+                recorded_seq,
+                ..Default::default()
             },
         }))
     }

@@ -156,6 +156,9 @@ pub struct Commit {
     pub task_update: Option<TaskUpdate>,
     /// The case ends cancelled: its pending and running tasks are cancelled in the same commit.
     pub cancel_tasks: bool,
+    /// The review queue index rows of the drafts this transition added or changed (a start
+    /// has none: drafts come from later events).
+    pub drafts: Vec<review::DraftRow>,
 }
 
 impl Commit {
@@ -199,6 +202,12 @@ impl Commit {
         }
         timers_to_cancel.retain(|name| timers_to_start.iter().all(|t| &t.name != name));
         let cancel_tasks = decision.case.state == CaseState::Cancelled;
+        let drafts = decision
+            .drafts_changed
+            .iter()
+            .filter_map(|&n| decision.case.rails.draft(n))
+            .map(review::DraftRow::of)
+            .collect();
         Commit {
             case_id,
             base_version,
@@ -213,6 +222,7 @@ impl Commit {
             tasks,
             task_update: None,
             cancel_tasks,
+            drafts,
         }
     }
 

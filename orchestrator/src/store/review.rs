@@ -1,13 +1,14 @@
-//! The review side of the safety rails in storage: the reviewers registry, the cases whose
-//! drafts are in the queue, review decisions counted for pass rates, and customers' private
-//! context. Drafts themselves are part of their case (`cases.data`, `rails.drafts`), written
-//! by the ordinary commit of the event that changes them.
+//! The review side of the safety rails in storage: the reviewers registry, the review queue
+//! (the `drafts` index), review decisions counted for pass rates, and customers' private
+//! context. Drafts themselves are part of their case (`cases.data`, `rails.drafts`); the
+//! commit of the event that changes a draft writes its index row with it ([`DraftRow`]).
 
 use std::collections::HashMap;
 
-use aijia_workflows::automation::ReviewTally;
-use aijia_workflows::review::DraftStatus;
+use aijia_workflows::automation::{ActionType, ReviewTally, RouteReason};
+use aijia_workflows::review::{Assignee, CaseDraft, DraftStatus};
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 use uuid::Uuid;
 
 use super::{Store, StoreError, StoredCase};
@@ -34,13 +35,77 @@ pub struct CustomerContext {
     pub updated_at: DateTime<Utc>,
 }
 
-/// Which cases to read drafts from.
-#[derive(Debug, Clone)]
-pub struct ReviewCaseFilter {
-    /// Cases with at least one draft in this status.
+/// A draft as the review queue's index keeps it (`drafts`, migrations 0005).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DraftRow {
+    pub number: u32,
     pub status: DraftStatus,
+    pub action_type: ActionType,
+    pub templated: bool,
+    pub reason: RouteReason,
+    /// `reviewer` or `team`; `None`: anyone's.
+    pub assignee_kind: Option<&'static str>,
+    pub assignee: Option<String>,
+    pub submitted_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+    /// How long it waited for its decision, in microseconds.
+    pub waited_us: Option<i64>,
+}
+
+impl DraftRow {
+    pub fn of(draft: &CaseDraft) -> DraftRow {
+        let (assignee_kind, assignee) = match &draft.assigned_to {
+            Some(Assignee::Reviewer(id)) => (Some("reviewer"), Some(id.clone())),
+            Some(Assignee::Team(team)) => (Some("team"), Some(team.clone())),
+            None => (None, None),
+        };
+        let decided_at = draft.decision.as_ref().map(|d| d.at);
+        DraftRow {
+            number: draft.number,
+            status: draft.status,
+            action_type: draft.action_type,
+            templated: draft.is_templated(),
+            reason: draft.routing.reason,
+            assignee_kind,
+            assignee,
+            submitted_at: draft.submitted_at,
+            decided_at,
+            waited_us: decided_at.map(|at| {
+                (at - draft.submitted_at)
+                    .num_microseconds()
+                    .unwrap_or(i64::MAX)
+            }),
+        }
+    }
+}
+
+/// A page of the review queue: drafts in one status, oldest first (submitted at, case,
+/// number); `None` matches anything.
+#[derive(Debug, Clone)]
+pub struct ReviewQuery {
+    pub status: DraftStatus,
+    pub reviewer: Option<String>,
+    pub team: Option<String>,
+    pub unassigned: bool,
+    pub action_type: Option<ActionType>,
     pub case_id: Option<Uuid>,
+    /// Only drafts submitted at or before this time.
+    pub submitted_before: Option<DateTime<Utc>>,
+    /// Only decided drafts that waited at least this long for their decision (microseconds).
+    pub waited_at_least_us: Option<i64>,
+    /// Only drafts after this (submitted at, case, number).
+    pub after: Option<(DateTime<Utc>, Uuid, u32)>,
     pub limit: u32,
+}
+
+impl ReviewQuery {
+    /// The cursor's parts, each `None` without one (as the queries bind them).
+    pub(crate) fn after_parts(&self) -> (Option<DateTime<Utc>>, Option<Uuid>, Option<i64>) {
+        match self.after {
+            Some((at, case_id, number)) => (Some(at), Some(case_id), Some(i64::from(number))),
+            None => (None, None, None),
+        }
+    }
 }
 
 impl Store {
@@ -59,17 +124,18 @@ impl Store {
         dispatch!(self, s => s.list_reviewers().await)
     }
 
-    /// Cases with a draft in the filter's status (queued drafts only in `waiting_for_review`
-    /// cases, which the state index finds), by id.
-    pub async fn review_cases(
+    /// The drafts `query` selects, as (draft number, its case), oldest first.
+    pub async fn review_queue(
         &self,
-        filter: &ReviewCaseFilter,
-    ) -> Result<Vec<StoredCase>, StoreError> {
-        dispatch!(self, s => s.review_cases(filter).await)
+        query: &ReviewQuery,
+    ) -> Result<Vec<(u32, StoredCase)>, StoreError> {
+        dispatch!(self, s => s.review_queue(query).await)
     }
 
-    /// Reviewers' decisions on submitted drafts (approve, edit, reject; not templated
-    /// activities, not transfers) since `since`, per action type.
+    /// Reviewers' decisions (approved, edited, rejected; transfers are not decisions) made
+    /// since `since`, per action type: on submitted drafts, and on templated activities that
+    /// review mode queued (a release of one held while paused, off or taken over judges no
+    /// AI output).
     pub async fn review_tallies(
         &self,
         since: DateTime<Utc>,
@@ -89,19 +155,20 @@ impl Store {
     }
 }
 
-/// Adds one `(action type, decision kind, count)` row to the tallies.
-pub(crate) fn tally(
-    tallies: &mut HashMap<String, ReviewTally>,
-    action_type: String,
-    kind: &str,
-    count: i64,
-) {
-    let entry = tallies.entry(action_type).or_default();
-    let count = u64::try_from(count).unwrap_or(0);
-    match kind {
-        "approve" => entry.approved += count,
-        "edit" => entry.edited += count,
-        "reject" => entry.rejected += count,
-        _ => {}
+/// The tallies of `(action type, draft status, count)` rows.
+pub(crate) fn tallies(
+    rows: impl IntoIterator<Item = (String, String, i64)>,
+) -> HashMap<String, ReviewTally> {
+    let mut tallies: HashMap<String, ReviewTally> = HashMap::new();
+    for (action_type, status, count) in rows {
+        let entry = tallies.entry(action_type).or_default();
+        let count = u64::try_from(count).unwrap_or(0);
+        match status.as_str() {
+            "approved" => entry.approved += count,
+            "edited" => entry.edited += count,
+            "rejected" => entry.rejected += count,
+            _ => {}
+        }
     }
+    tallies
 }

@@ -121,9 +121,19 @@ pub fn decide(
     // Task outcomes and the safety rails' events are taken in every state, before any
     // machine can refuse them; after a machine's own transition, `review::settle` holds the
     // templated activities automation does not allow now.
-    if activity::handle(&mut step, event) || review::handle(&mut step, event) {
-        return step.finish();
-    }
-    (profile.handle)(&mut step, event);
-    step.finish().map(review::settle)
+    let mut decision = if activity::handle(&mut step, event) || review::handle(&mut step, event) {
+        step.finish()?
+    } else {
+        (profile.handle)(&mut step, event);
+        review::settle(step.finish()?)
+    };
+    decision.drafts_changed = decision
+        .case
+        .rails
+        .drafts
+        .iter()
+        .filter(|d| case.rails.draft(d.number) != Some(*d))
+        .map(|d| d.number)
+        .collect();
+    Ok(decision)
 }

@@ -1,8 +1,9 @@
 //! The safety rails' events, taken before any workflow type's machine sees the event (every
 //! type shares them): drafts and their review decisions, take-over and hand-back, identity
 //! checks, refused context reads, and the automation policy a case runs under. And
-//! [`settle`], run after a machine's own transition: it holds back the templated activities
-//! that automation does not allow now, and withdraws drafts a case left behind.
+//! [`settle`], run after a machine's own transition: it turns the templated activities that
+//! automation does not let run now into drafts (held, or queued for review), and withdraws
+//! drafts a case left behind.
 //!
 //! | event | accepted in | effect on the case | effects |
 //! | --- | --- | --- | --- |
@@ -16,12 +17,15 @@
 //! | `case_handed_back` | open states, taken over | owner restored | `hand_back` evidence |
 //! | `identity_recorded` | open states | customer identity set | `identity` evidence |
 //! | `context_access_refused` | every state | — | `context_refused` evidence |
+//! | `context_access_granted` | every state, identity confirmed | — | `context_read` evidence |
 //! | `automation_policy_applied` | every state | the case's automation stamp | `automation_policy` evidence |
 //! | `review_decided` while drafts are pending | `waiting_for_review` | stays until the drafts are decided | `review_decision` evidence |
+//! | (settle) a governed templated activity, mode `review` | any (a completion writeback comes with the end) | draft `pending_review`; the case goes on | `activity_for_review` evidence, no task |
+//! | (settle) the same on a taken-over case, paused, or mode `off` | any | draft `held` | `activity_held` evidence, no task |
 
 use serde_json::json;
 
-use crate::automation::{self, ActionType, Route, RouteReason, Routing};
+use crate::automation::{self, ActionType, Route, RouteReason};
 use crate::effect::{Effect, evidence as case_evidence};
 use crate::event::{Actor, ActorRole, Event};
 use crate::model::{CaseState, IdentityStatus};
@@ -53,13 +57,30 @@ pub(super) fn handle(step: &mut Step<'_>, event: &Event) -> bool {
             method,
             evidence,
         } => identity_recorded(step, *status, *method, evidence),
-        Event::ContextAccessRefused { identity, purpose } => {
-            let purpose = purpose.trim();
-            let mut detail = format!("private customer context refused: identity is {identity}");
-            if !purpose.is_empty() {
-                detail.push_str(&format!(" (asked for: {purpose})"));
-            }
+        Event::ContextAccessRefused {
+            identity,
+            purpose,
+            task_id,
+        } => {
+            let detail = context_detail(
+                format!("private customer context refused: identity is {identity}"),
+                purpose,
+                *task_id,
+            );
             step.evidence(evidence::CONTEXT_REFUSED, detail);
+        }
+        Event::ContextAccessGranted { purpose, task_id } => {
+            let identity = step.case.customer.identity;
+            if identity != IdentityStatus::Confirmed {
+                step.not_accepted::<()>();
+                return true;
+            }
+            let detail = context_detail(
+                "private customer context read (identity confirmed)".to_owned(),
+                purpose,
+                *task_id,
+            );
+            step.evidence(evidence::CONTEXT_READ, detail);
         }
         Event::AutomationPolicyApplied(stamp) => policy_applied(step, stamp),
         Event::ReviewDecided { approved, note }
@@ -81,6 +102,22 @@ pub(super) fn handle(step: &mut Step<'_>, event: &Event) -> bool {
         _ => return false,
     }
     true
+}
+
+/// "<what> (asked for: <purpose>; by task <id>)", leaving out what is not known.
+fn context_detail(mut detail: String, purpose: &str, task_id: Option<i64>) -> String {
+    let mut why = Vec::new();
+    let purpose = purpose.trim();
+    if !purpose.is_empty() {
+        why.push(format!("asked for: {purpose}"));
+    }
+    if let Some(task) = task_id {
+        why.push(format!("by task {task}"));
+    }
+    if !why.is_empty() {
+        detail.push_str(&format!(" ({})", why.join("; ")));
+    }
+    detail
 }
 
 fn recipient(audience: Audience) -> &'static str {
@@ -499,10 +536,11 @@ fn policy_applied(step: &mut Step<'_>, stamp: &AutomationStamp) {
     step.case.rails.automation = Some(stamp.clone());
 }
 
-/// After a machine's own transition: hold back the templated activities of governed action
-/// types that automation does not allow now (taken over, paused, mode off) as held drafts a
-/// reviewer may release, withdraw the drafts awaiting review of a case that ended, and forget
-/// that review was for drafts once the case left it.
+/// After a machine's own transition: turn the templated activities of governed action types
+/// that automation does not let run now into drafts (held on a taken-over case, while paused
+/// or in mode `off`; queued for review in mode `review`) that a reviewer may release, withdraw
+/// the drafts awaiting review of a case that ended, and forget that review was for drafts once
+/// the case left it.
 pub(super) fn settle(mut decision: Decision) -> Decision {
     let now = decision.case.updated_at;
     let rails = &mut decision.case.rails;
@@ -510,6 +548,8 @@ pub(super) fn settle(mut decision: Decision) -> Decision {
         rails.review_is_for_drafts = false;
     }
     let mut effects = Vec::with_capacity(decision.effects.len());
+    // Drafts that awaited review before the case ended are withdrawn; those the ending
+    // transition queues (a completion writeback) are what the end asks for, and stay.
     if decision.case.state.is_terminal() {
         for draft in rails
             .drafts
@@ -536,19 +576,27 @@ pub(super) fn settle(mut decision: Decision) -> Decision {
     let stamp = rails.automation_stamp();
     let taken_over = rails.taken_over.is_some();
     for effect in std::mem::take(&mut decision.effects) {
-        let held = match &effect {
+        let diverted = match &effect {
             Effect::EnqueueActivity { activity, input } => ActionType::of_activity(activity)
                 .and_then(|action| {
-                    automation::activity_hold(action, &stamp.policy, taken_over)
-                        .map(|reason| (action, reason, activity.clone(), input.clone()))
+                    automation::activity_route(action, &stamp.policy, taken_over)
+                        .map(|routing| (action, routing, activity.clone(), input.clone()))
                 }),
             _ => None,
         };
-        let Some((action, reason, activity, input)) = held else {
+        let Some((action, routing, activity, input)) = diverted else {
             effects.push(effect);
             continue;
         };
         let number = rails.next_number();
+        let (status, kind, what) = match routing.route {
+            Route::Review => (
+                DraftStatus::PendingReview,
+                evidence::ACTIVITY_FOR_REVIEW,
+                "awaits review",
+            ),
+            _ => (DraftStatus::Held, evidence::ACTIVITY_HELD, "held"),
+        };
         rails.drafts.push(CaseDraft {
             number,
             origin: DraftOrigin::Activity {
@@ -564,12 +612,9 @@ pub(super) fn settle(mut decision: Decision) -> Decision {
                 id: "workflow".to_owned(),
             },
             assessment: None,
-            routing: Routing {
-                route: Route::Hold,
-                reason,
-            },
+            routing,
             automation_policy_version: stamp.version,
-            status: DraftStatus::Held,
+            status,
             submitted_at: now,
             assigned_to: rails
                 .taken_over
@@ -578,10 +623,11 @@ pub(super) fn settle(mut decision: Decision) -> Decision {
             decision: None,
         });
         effects.push(Effect::RecordEvidence {
-            kind: evidence::ACTIVITY_HELD.to_owned(),
+            kind: kind.to_owned(),
             detail: format!(
-                "{activity} held as draft {number}: {} (automation policy v{}); a reviewer may release it",
-                hold_words(reason),
+                "{activity} {what} as draft {number}: {} (automation policy v{}); it runs when a \
+                 reviewer approves it",
+                divert_words(routing.reason),
                 stamp.version
             ),
         });
@@ -590,11 +636,12 @@ pub(super) fn settle(mut decision: Decision) -> Decision {
     decision
 }
 
-fn hold_words(reason: RouteReason) -> &'static str {
+fn divert_words(reason: RouteReason) -> &'static str {
     match reason {
         RouteReason::TakenOver => "the case is taken over",
         RouteReason::Paused => "automation is paused",
         RouteReason::ModeOff => "its action type is off",
-        _ => "held",
+        RouteReason::ModeReview => "its action type is in review mode",
+        _ => "automation does not run it now",
     }
 }

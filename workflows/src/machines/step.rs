@@ -204,6 +204,10 @@ impl<'a> Step<'a> {
         case.next_step = text::next_step(&case, self.profile);
         let mut effects = self.timers;
         effects.extend(self.effects);
-        Decision { case, effects }
+        Decision {
+            case,
+            effects,
+            drafts_changed: Vec::new(),
+        }
     }
 }

@@ -155,14 +155,11 @@ fn an_outcome_without_a_task_is_invalid() {
 
 #[test]
 fn outcomes_replay_to_the_same_case() {
-    let case0 = started(
-        WorkflowType::MaterialCollection,
-        &[("materials", "invoice")],
-    );
     let new = crate::support::new_case(
         WorkflowType::MaterialCollection,
         &[("materials", "invoice")],
     );
+    let case0 = aijia_workflows::start(&new, t0(), &aijia_workflows::TimerPolicy::default()).case;
     let events = [
         Event::MaterialProvided {
             items: vec!["invoice".into()],

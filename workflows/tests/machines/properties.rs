@@ -5,6 +5,7 @@
 
 use std::collections::BTreeSet;
 
+use aijia_workflows::review::DraftOrigin;
 use aijia_workflows::{
     Case, CaseState, Effect, EscalateTo, Event, ExpireOutcome, Mismatch, Party, Recorded, Refusal,
     ReplayOutcome, TimerAction, TimerKey, TimerKind, TimerPolicy, WorkflowType, decide, replay,
@@ -281,8 +282,12 @@ proptest! {
                     let timer_effects: Vec<&Effect> = decision.effects.iter().filter(|e| {
                         matches!(e, Effect::StartTimer { .. } | Effect::CancelTimer { .. })
                     }).collect();
+                    // Sent, or (under the default automation policy) queued for review.
                     let reminded = decision.effects.iter().any(|e| matches!(
                         e, Effect::EnqueueActivity { activity, .. } if activity == "send_progress_reminder"
+                    )) || decision.drafts_changed.iter().any(|&n| case.rails.draft(n).is_none() && matches!(
+                        next.rails.draft(n).map(|d| &d.origin),
+                        Some(DraftOrigin::Activity { activity, .. }) if activity == "send_progress_reminder"
                     ));
                     if !moved {
                         // Only a reminder moves a timer in place: its own next reminder.

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use aijia_workflows::automation::{ActionType, AutomationPolicy, AutomationStamp, Mode};
 use aijia_workflows::{
     Case, CaseState, Decision, Effect, EscalateTo, Event, ExpireOutcome, NewCase, Refusal,
     TimerAction, TimerKey, TimerKind, TimerPolicy, Waiting, WorkflowType, decide, start,
@@ -34,14 +35,31 @@ pub fn new_case(workflow_type: WorkflowType, attributes: &[(&str, &str)]) -> New
     }
 }
 
-/// A freshly started case, opened at [`t0`] with the default policy.
+/// A freshly started case, opened at [`t0`] with the default policy, under an automation
+/// policy with every action type in `auto`: these tests are about what the machines emit, so
+/// no templated activity is diverted to review (tests/rails covers that).
 pub fn started(workflow_type: WorkflowType, attributes: &[(&str, &str)]) -> Case {
-    start(
+    let opened = start(
         &new_case(workflow_type, attributes),
         t0(),
         &TimerPolicy::default(),
-    )
-    .case
+    );
+    automated(&opened.case)
+}
+
+/// `case` under an automation policy with every action type in `auto`.
+pub fn automated(case: &Case) -> Case {
+    apply(case, all_auto(), case.updated_at).case
+}
+
+/// The event that puts a case under an automation policy with every action type in `auto`.
+pub fn all_auto() -> Event {
+    let policy = ActionType::ALL
+        .iter()
+        .fold(AutomationPolicy::initial(), |p, &a| {
+            p.with_mode(a, Mode::Auto)
+        });
+    Event::AutomationPolicyApplied(AutomationStamp { version: 2, policy })
 }
 
 /// Apply an event that must be accepted, with the default policy.

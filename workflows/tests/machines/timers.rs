@@ -10,8 +10,8 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
 use crate::support::{
-    apply, at, cancels, case_in, effects, enqueue, evidence, new_case, refuse, shipped, started,
-    starts, states_of, t0,
+    apply, at, automated, cancels, case_in, effects, enqueue, evidence, new_case, refuse, shipped,
+    started, starts, states_of, t0,
 };
 
 /// A case of `workflow_type` that entered the waiting `state` at [`t0`], with the decision that
@@ -88,7 +88,7 @@ fn reminders_repeat_every_interval_up_to_their_count_in_every_waiting_state() {
                 continue;
             };
             let opened = entered(workflow_type, state);
-            let mut case = opened.case;
+            let mut case = automated(&opened.case);
             let mut timer = started_timer(&opened.effects, TimerKind::Remind);
             let mut due = t0() + Duration::hours(after);
             for number in 1..=times {

@@ -3,7 +3,7 @@
 
 use aijia_workflows::automation::{
     self, ActionType, AutomationPolicy, Mode, OpeningRule, ReviewTally, Route, RouteReason,
-    activity_hold, replay_draft,
+    Routing, activity_route, replay_draft,
 };
 use aijia_workflows::risk::{RiskPolicy, Verdict};
 use aijia_workflows::{Event, WorkflowType, activity};
@@ -55,25 +55,31 @@ fn each_route_says_why() {
 }
 
 #[test]
-fn templated_activities_are_held_when_taken_over_paused_or_off() {
+fn templated_activities_are_held_when_taken_over_paused_or_off_and_reviewed_in_review() {
     let initial = AutomationPolicy::initial();
     let action = ActionType::ProgressReminder;
-    assert_eq!(activity_hold(action, &initial, false), None);
+    let routing = |route, reason| Some(Routing { route, reason });
     assert_eq!(
-        activity_hold(action, &initial, true),
-        Some(RouteReason::TakenOver)
+        activity_route(action, &initial, false),
+        routing(Route::Review, RouteReason::ModeReview)
     );
     assert_eq!(
-        activity_hold(action, &initial.with_paused(true), false),
-        Some(RouteReason::Paused)
+        activity_route(action, &initial, true),
+        routing(Route::Hold, RouteReason::TakenOver)
     );
     assert_eq!(
-        activity_hold(action, &initial.with_mode(action, Mode::Off), false),
-        Some(RouteReason::ModeOff)
+        activity_route(action, &initial.with_paused(true), false),
+        routing(Route::Hold, RouteReason::Paused)
     );
     assert_eq!(
-        activity_hold(action, &initial.with_mode(action, Mode::Auto), false),
-        None
+        activity_route(action, &initial.with_mode(action, Mode::Off), false),
+        routing(Route::Hold, RouteReason::ModeOff)
+    );
+    let auto = initial.with_mode(action, Mode::Auto);
+    assert_eq!(activity_route(action, &auto, false), None);
+    assert_eq!(
+        activity_route(action, &auto.with_paused(true), false),
+        routing(Route::Hold, RouteReason::Paused)
     );
 }
 

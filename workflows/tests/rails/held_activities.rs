@@ -1,6 +1,6 @@
 //! Take-over and hand-back, and the templated activities the state machines emit: held (as
-//! drafts a reviewer may release) on a taken-over case, while paused, and in mode off; run in
-//! review and auto.
+//! drafts a reviewer may release) on a taken-over case, while paused, and in mode off; queued
+//! for review in mode review (AI drafts, a human sends); run on their own only in auto.
 
 use aijia_workflows::automation::{
     ActionType, AutomationPolicy, AutomationStamp, Mode, Route, RouteReason,
@@ -142,6 +142,10 @@ fn a_hand_back_restores_the_owner_and_automation() {
     .case;
     assert_eq!(back.owner, "agent-1");
     assert!(back.rails.taken_over.is_none());
+    let back = under(
+        &back,
+        AutomationPolicy::initial().with_mode(ActionType::MaterialReceivedConfirmation, Mode::Auto),
+    );
     let decision = apply(&back, all_materials(), at(3));
     assert_eq!(
         enqueued(&decision.effects),
@@ -183,16 +187,58 @@ fn take_over_and_hand_back_are_refused_out_of_turn() {
 }
 
 #[test]
-fn paused_automation_holds_reminders_and_review_or_auto_lets_them_run() {
+fn review_mode_queues_reminders_for_a_human_and_only_auto_lets_them_run() {
     let case = started(WorkflowType::ProgressInquiry);
     let remind = Event::SendReminder {
         reason: "sweep".into(),
     };
-    // Version 1 (no stamp): every type in review, templated activities run.
+    // Version 1 (no stamp): every type in review. The reminder waits in the review queue; the
+    // case does not: it goes on waiting for its executor.
     let decision = apply(&case, remind.clone(), at(2));
+    assert!(
+        enqueued(&decision.effects).is_empty(),
+        "{:?}",
+        decision.effects
+    );
+    let queued = decision.case.rails.draft(1).expect("queued as draft 1");
     assert_eq!(
-        enqueued(&decision.effects),
+        (queued.status, queued.routing.route, queued.routing.reason),
+        (
+            DraftStatus::PendingReview,
+            Route::Review,
+            RouteReason::ModeReview
+        )
+    );
+    assert_eq!(queued.action_type, ActionType::ProgressReminder);
+    assert!(queued.is_templated());
+    assert_eq!(decision.case.state, case.state, "the case goes on");
+    assert!(!decision.case.review_needed);
+    assert!(decision.effects.iter().any(|e| matches!(
+        e,
+        Effect::RecordEvidence { kind, .. } if kind == evidence::ACTIVITY_FOR_REVIEW
+    )));
+    assert_eq!(decision.drafts_changed, vec![1]);
+    // A reviewer's approval sends it; a rejection drops it.
+    let approved = apply(
+        &decision.case,
+        decided(&decision.case, 1, "rev-1", approve()),
+        at(3),
+    );
+    assert_eq!(
+        enqueued(&approved.effects),
         vec![activity::SEND_PROGRESS_REMINDER]
+    );
+    assert_eq!(approved.case.state, case.state);
+    assert_eq!(approved.drafts_changed, vec![1]);
+    let rejected = apply(
+        &decision.case,
+        decided(&decision.case, 1, "rev-1", reject("too early")),
+        at(3),
+    );
+    assert!(enqueued(&rejected.effects).is_empty());
+    assert_eq!(
+        rejected.case.rails.draft(1).map(|d| d.status),
+        Some(DraftStatus::Rejected)
     );
 
     let paused = under(&case, AutomationPolicy::initial().with_paused(true));
@@ -200,8 +246,12 @@ fn paused_automation_holds_reminders_and_review_or_auto_lets_them_run() {
     assert!(enqueued(&decision.effects).is_empty());
     let held = decision.case.rails.draft(1).expect("held");
     assert_eq!(
-        (held.routing.reason, held.automation_policy_version),
-        (RouteReason::Paused, 3)
+        (
+            held.status,
+            held.routing.reason,
+            held.automation_policy_version
+        ),
+        (DraftStatus::Held, RouteReason::Paused, 3)
     );
     assert_eq!(
         decision.case.waiting.as_ref().map(|w| w.reminders_sent),
@@ -230,6 +280,72 @@ fn paused_automation_holds_reminders_and_review_or_auto_lets_them_run() {
         vec![activity::SEND_PROGRESS_REMINDER]
     );
     assert!(decision.case.rails.drafts.is_empty());
+    assert!(decision.drafts_changed.is_empty());
+}
+
+#[test]
+fn a_completion_writeback_queued_for_review_outlives_the_end_while_older_drafts_are_withdrawn() {
+    let case = started(WorkflowType::PartnerCooperationRequest);
+    let reminded = apply(
+        &case,
+        Event::SendReminder {
+            reason: "sweep".into(),
+        },
+        at(1),
+    )
+    .case;
+    assert_eq!(
+        reminded.rails.draft(1).map(|d| d.status),
+        Some(DraftStatus::PendingReview)
+    );
+    let received = apply(
+        &reminded,
+        Event::PartnerDone {
+            note: "done".into(),
+        },
+        at(2),
+    )
+    .case;
+    assert_eq!(received.state, CaseState::Received);
+    let before = received.rails.drafts.len();
+    let done = apply(
+        &received,
+        Event::Complete {
+            note: "resolved".into(),
+        },
+        at(3),
+    );
+    assert_eq!(done.case.state, CaseState::Completed);
+    let drafts = &done.case.rails.drafts;
+    assert_eq!(drafts.len(), before + 1);
+    assert!(
+        drafts[..before]
+            .iter()
+            .all(|d| d.status == DraftStatus::Withdrawn),
+        "{drafts:?}"
+    );
+    let writeback = drafts.last().expect("the writeback");
+    assert_eq!(
+        (writeback.action_type, writeback.status),
+        (
+            ActionType::CompletionFeedbackWriteback,
+            DraftStatus::PendingReview
+        )
+    );
+    assert_eq!(
+        done.drafts_changed,
+        drafts.iter().map(|d| d.number).collect::<Vec<_>>()
+    );
+    // Approving it on the completed case writes the result back.
+    let released = apply(
+        &done.case,
+        decided(&done.case, writeback.number, "rev-1", approve()),
+        at(4),
+    );
+    assert_eq!(
+        enqueued(&released.effects),
+        vec![activity::WRITEBACK_COMPLETION_FEEDBACK]
+    );
 }
 
 #[test]

@@ -105,6 +105,7 @@ fn a_refused_context_read_is_evidence_in_every_state_and_moves_nothing() {
             Event::ContextAccessRefused {
                 identity: case.customer.identity,
                 purpose: "draft a progress update".into(),
+                task_id: None,
             },
             at(2),
         );

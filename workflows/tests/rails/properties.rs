@@ -36,6 +36,7 @@ enum Step {
     HandBack,
     Identity(IdentityStatus),
     Refused,
+    Granted,
     Stamp(AutomationPolicy),
 }
 
@@ -126,6 +127,7 @@ fn step() -> impl Strategy<Value = Step> {
         1 => select(vec![IdentityStatus::Claimed, IdentityStatus::Confirmed, IdentityStatus::Failed])
             .prop_map(Step::Identity),
         1 => Just(Step::Refused),
+        1 => Just(Step::Granted),
         1 => policy().prop_map(Step::Stamp),
     ]
 }
@@ -171,6 +173,11 @@ fn event_for(step: Step, case: &Case, version: &mut i64) -> Event {
         Step::Refused => Event::ContextAccessRefused {
             identity: case.customer.identity,
             purpose: String::new(),
+            task_id: None,
+        },
+        Step::Granted => Event::ContextAccessGranted {
+            purpose: "progress".into(),
+            task_id: Some(7),
         },
         Step::Stamp(policy) => {
             *version += 1;
@@ -191,14 +198,20 @@ fn is_rails_event(event: &Event) -> bool {
             | Event::CaseHandedBack { .. }
             | Event::IdentityRecorded { .. }
             | Event::ContextAccessRefused { .. }
+            | Event::ContextAccessGranted { .. }
             | Event::AutomationPolicyApplied(_)
     )
 }
 
-fn governed_enqueued(effects: &[Effect]) -> bool {
-    effects.iter().any(|e| {
-        matches!(e, Effect::EnqueueActivity { activity, .. } if ActionType::of_activity(activity).is_some())
-    })
+/// The governed action types of the templated activities among `effects`.
+fn governed_enqueued(effects: &[Effect]) -> Vec<ActionType> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::EnqueueActivity { activity, .. } => ActionType::of_activity(activity),
+            _ => None,
+        })
+        .collect()
 }
 
 fn sends_a_message(effects: &[Effect]) -> bool {
@@ -230,8 +243,11 @@ fn check_case(case: &Case) -> Result<(), TestCaseError> {
         } else if draft.status != DraftStatus::Sent {
             prop_assert!(draft.decision.is_some());
         }
-        if draft.status == DraftStatus::PendingReview && case.state.is_terminal() {
-            prop_assert!(false, "a pending draft on a closed case");
+        if draft.status == DraftStatus::PendingReview
+            && case.state.is_terminal()
+            && !draft.is_templated()
+        {
+            prop_assert!(false, "a submitted draft pending on a closed case");
         }
     }
     if let Some(t) = &rails.taken_over {
@@ -268,12 +284,22 @@ proptest! {
                 continue;
             };
             check_case(&decision.case)?;
-            // Nothing goes out on its own from a taken-over case or while paused or off.
-            if !is_rails_event(&event) && governed_enqueued(&decision.effects) {
+            // A governed templated activity runs on its own only in auto, on a case no human
+            // took over, unpaused.
+            if !is_rails_event(&event) {
                 let stamp = case.rails.automation_stamp();
-                prop_assert!(case.rails.taken_over.is_none(), "{} on a taken-over case", event.kind());
-                prop_assert!(!stamp.policy.paused, "{} while paused", event.kind());
+                for action in governed_enqueued(&decision.effects) {
+                    prop_assert!(case.rails.taken_over.is_none(), "{} on a taken-over case", event.kind());
+                    prop_assert!(!stamp.policy.paused, "{} while paused", event.kind());
+                    prop_assert_eq!(stamp.policy.mode(action), Mode::Auto, "{} ran outside auto", action);
+                }
             }
+            // The store's review index follows the drafts this step changed.
+            let changed: Vec<u32> = decision.case.rails.drafts.iter()
+                .filter(|d| case.rails.draft(d.number) != Some(*d))
+                .map(|d| d.number)
+                .collect();
+            prop_assert_eq!(&decision.drafts_changed, &changed);
             // A message leaves only as an allowed auto-send or a human's approval (or a
             // workflow's own relay/escalation).
             if let Event::DraftSubmitted(d) = &event
@@ -284,7 +310,7 @@ proptest! {
                 prop_assert!(!d.paused && !d.taken_over);
             }
             if let Event::DraftDecided { decision: what, .. } = &event
-                && (sends_a_message(&decision.effects) || governed_enqueued(&decision.effects))
+                && (sends_a_message(&decision.effects) || !governed_enqueued(&decision.effects).is_empty())
             {
                 let releases = matches!(**what, ReviewDecision::Approve { .. } | ReviewDecision::Edit { .. });
                 prop_assert!(releases, "only an approval or an edit sends");

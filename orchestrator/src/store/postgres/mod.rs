@@ -196,6 +196,20 @@ impl PgStore {
                 UPDATE activity_tasks SET state = 'cancelled', completed_at = $8, updated_at = $8
                 WHERE case_id = $1 AND $23 AND state IN ('pending', 'running')
                   AND id NOT IN (SELECT id FROM tl) AND EXISTS (SELECT 1 FROM upd)
+            ), dr AS (
+                -- The review queue index rows of the drafts this transition changed.
+                INSERT INTO drafts (case_id, number, status, action_type, templated, reason,
+                                    assignee_kind, assignee, submitted_at, decided_at, waited_us)
+                SELECT upd.id, d.number, d.status, d.action_type, d.templated, d.reason,
+                       d.assignee_kind, d.assignee, d.submitted_at, d.decided_at, d.waited_us
+                FROM upd, jsonb_to_recordset($26::jsonb) AS d(
+                    number integer, status text, action_type text, templated boolean,
+                    reason text, assignee_kind text, assignee text, submitted_at timestamptz,
+                    decided_at timestamptz, waited_us bigint)
+                ON CONFLICT (case_id, number) DO UPDATE
+                SET status = EXCLUDED.status, assignee_kind = EXCLUDED.assignee_kind,
+                    assignee = EXCLUDED.assignee, decided_at = EXCLUDED.decided_at,
+                    waited_us = EXCLUDED.waited_us
             )
             SELECT version,
                    -- The payload names the activity types enqueued; empty means: any type.
@@ -231,6 +245,7 @@ impl PgStore {
         .bind(c.cancel_tasks)
         .bind(c.needs_operator())
         .bind(c.wakes_timers())
+        .bind(Json(&c.drafts))
         .fetch_optional(&self.pool)
         .await
         .map_err(|e| match violated(&e).as_deref() {

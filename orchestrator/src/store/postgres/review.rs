@@ -1,4 +1,4 @@
-//! Reviewers, the review queue's cases, decision tallies and customer context on PostgreSQL.
+//! Reviewers, the review queue, decision tallies and customer context on PostgreSQL.
 
 use std::collections::HashMap;
 
@@ -9,7 +9,7 @@ use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 
 use super::PgStore;
-use crate::store::review::{CustomerContext, ReviewCaseFilter, Reviewer, tally};
+use crate::store::review::{CustomerContext, ReviewQuery, Reviewer, tallies};
 use crate::store::{StoreError, StoredCase, db};
 
 fn reviewer(row: &PgRow) -> Reviewer {
@@ -68,24 +68,48 @@ impl PgStore {
         Ok(rows.iter().map(reviewer).collect())
     }
 
-    pub async fn review_cases(&self, f: &ReviewCaseFilter) -> Result<Vec<StoredCase>, StoreError> {
-        let queued = f.status == aijia_workflows::review::DraftStatus::PendingReview;
+    pub async fn review_queue(
+        &self,
+        q: &ReviewQuery,
+    ) -> Result<Vec<(u32, StoredCase)>, StoreError> {
+        let (after_at, after_case, after_number) = q.after_parts();
         let rows = sqlx::query(
-            "SELECT id, version, data FROM cases
-             WHERE ($1::boolean = false OR state = 'waiting_for_review')
-               AND data->'rails'->'drafts' @> $2::jsonb
-               AND ($3::uuid IS NULL OR id = $3)
-             ORDER BY id
-             LIMIT $4",
+            "SELECT d.number, c.id, c.version, c.data
+             FROM drafts d JOIN cases c ON c.id = d.case_id
+             WHERE d.status = $1
+               AND ($2::text IS NULL OR (d.assignee_kind = 'reviewer' AND d.assignee = $2))
+               AND ($3::text IS NULL OR (d.assignee_kind = 'team' AND d.assignee = $3))
+               AND (NOT $4 OR d.assignee_kind IS NULL)
+               AND ($5::text IS NULL OR d.action_type = $5)
+               AND ($6::uuid IS NULL OR d.case_id = $6)
+               AND ($7::timestamptz IS NULL OR d.submitted_at <= $7)
+               AND ($8::bigint IS NULL OR d.waited_us >= $8)
+               AND ($9::timestamptz IS NULL
+                    OR (d.submitted_at, d.case_id, d.number) > ($9, $10::uuid, $11::integer))
+             ORDER BY d.submitted_at, d.case_id, d.number
+             LIMIT $12",
         )
-        .bind(queued)
-        .bind(Json(serde_json::json!([{ "status": f.status }])))
-        .bind(f.case_id)
-        .bind(i64::from(f.limit))
+        .bind(q.status.as_str())
+        .bind(q.reviewer.as_deref())
+        .bind(q.team.as_deref())
+        .bind(q.unassigned)
+        .bind(q.action_type.map(|a| a.as_str()))
+        .bind(q.case_id)
+        .bind(q.submitted_before)
+        .bind(q.waited_at_least_us)
+        .bind(after_at)
+        .bind(after_case)
+        .bind(after_number)
+        .bind(i64::from(q.limit))
         .fetch_all(&self.pool)
         .await
         .map_err(db("reading the review queue"))?;
-        rows.iter().map(super::stored_case).collect()
+        rows.iter()
+            .map(|row| {
+                let number: i32 = row.get("number");
+                Ok((number.unsigned_abs(), super::stored_case(row)?))
+            })
+            .collect()
     }
 
     pub async fn review_tallies(
@@ -93,27 +117,19 @@ impl PgStore {
         since: DateTime<Utc>,
     ) -> Result<HashMap<String, ReviewTally>, StoreError> {
         let rows = sqlx::query(
-            "SELECT payload->>'action_type' AS action_type,
-                    payload->'decision'->>'kind' AS kind,
-                    count(*) AS n
-             FROM case_events
-             WHERE event_type = 'draft_decided' AND at >= $1
-               AND coalesce((payload->>'templated')::boolean, false) = false
+            "SELECT action_type, status, count(*) AS n
+             FROM drafts
+             WHERE decided_at >= $1 AND status IN ('approved', 'edited', 'rejected')
+               AND (NOT templated OR reason = 'mode_review')
              GROUP BY 1, 2",
         )
         .bind(since)
         .fetch_all(&self.pool)
         .await
         .map_err(db("counting review decisions"))?;
-        let mut tallies = HashMap::new();
-        for row in rows {
-            let action: Option<String> = row.get("action_type");
-            let kind: Option<String> = row.get("kind");
-            if let (Some(action), Some(kind)) = (action, kind) {
-                tally(&mut tallies, action, &kind, row.get("n"));
-            }
-        }
-        Ok(tallies)
+        Ok(tallies(rows.iter().map(|row| {
+            (row.get("action_type"), row.get("status"), row.get("n"))
+        })))
     }
 
     pub async fn put_customer_context(&self, c: &CustomerContext) -> Result<(), StoreError> {

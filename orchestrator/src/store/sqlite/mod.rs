@@ -164,6 +164,9 @@ impl SqliteStore {
         tasks::cancel_case_tasks(&mut tx, c)
             .await
             .map_err(db("cancelling a cancelled case's tasks"))?;
+        review::write_drafts(&mut tx, c.case_id, &c.drafts)
+            .await
+            .map_err(db("indexing a transition's drafts"))?;
         for name in &c.timers_to_cancel {
             sqlx::query("DELETE FROM timers WHERE case_id = ?1 AND name = ?2")
                 .bind(c.case_id)

@@ -1,4 +1,4 @@
-//! Reviewers, the review queue's cases, decision tallies and customer context on SQLite.
+//! Reviewers, the review queue, decision tallies and customer context on SQLite.
 
 use std::collections::HashMap;
 
@@ -8,7 +8,7 @@ use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
 use super::{SqliteStore, from_micros, micros};
-use crate::store::review::{CustomerContext, ReviewCaseFilter, Reviewer, tally};
+use crate::store::review::{CustomerContext, DraftRow, ReviewQuery, Reviewer, tallies};
 use crate::store::{StoreError, StoredCase, db, decode_json, encode_json};
 
 fn reviewer(row: &SqliteRow) -> Result<Reviewer, StoreError> {
@@ -67,25 +67,51 @@ impl SqliteStore {
         rows.iter().map(reviewer).collect()
     }
 
-    pub async fn review_cases(&self, f: &ReviewCaseFilter) -> Result<Vec<StoredCase>, StoreError> {
-        let queued = f.status == aijia_workflows::review::DraftStatus::PendingReview;
+    pub async fn review_queue(
+        &self,
+        q: &ReviewQuery,
+    ) -> Result<Vec<(u32, StoredCase)>, StoreError> {
+        let (after_at, after_case, after_number) = q.after_parts();
         let rows = sqlx::query(
-            "SELECT id, version, data FROM cases
-             WHERE (?1 = 0 OR state = 'waiting_for_review')
-               AND EXISTS (SELECT 1 FROM json_each(cases.data, '$.rails.drafts') AS d
-                           WHERE json_extract(d.value, '$.status') = ?2)
-               AND (?3 IS NULL OR id = ?3)
-             ORDER BY id
-             LIMIT ?4",
+            "SELECT d.number, c.id, c.version, c.data
+             FROM drafts d JOIN cases c ON c.id = d.case_id
+             WHERE d.status = ?1
+               AND (?2 IS NULL OR (d.assignee_kind = 'reviewer' AND d.assignee = ?2))
+               AND (?3 IS NULL OR (d.assignee_kind = 'team' AND d.assignee = ?3))
+               AND (NOT ?4 OR d.assignee_kind IS NULL)
+               AND (?5 IS NULL OR d.action_type = ?5)
+               AND (?6 IS NULL OR d.case_id = ?6)
+               AND (?7 IS NULL OR d.submitted_at <= ?7)
+               AND (?8 IS NULL OR d.waited_us >= ?8)
+               AND (?9 IS NULL OR (d.submitted_at, d.case_id, d.number) > (?9, ?10, ?11))
+             ORDER BY d.submitted_at, d.case_id, d.number
+             LIMIT ?12",
         )
-        .bind(queued)
-        .bind(f.status.as_str())
-        .bind(f.case_id)
-        .bind(i64::from(f.limit))
+        .bind(q.status.as_str())
+        .bind(q.reviewer.as_deref())
+        .bind(q.team.as_deref())
+        .bind(q.unassigned)
+        .bind(q.action_type.map(|a| a.as_str()))
+        .bind(q.case_id)
+        .bind(q.submitted_before.map(micros))
+        .bind(q.waited_at_least_us)
+        .bind(after_at.map(micros))
+        .bind(after_case)
+        .bind(after_number)
+        .bind(i64::from(q.limit))
         .fetch_all(&self.pool)
         .await
         .map_err(db("reading the review queue"))?;
-        rows.iter().map(super::stored_case).collect()
+        rows.iter()
+            .map(|row| {
+                let number: i64 = row.get("number");
+                let number = u32::try_from(number).map_err(|_| StoreError::Corrupt {
+                    what: "draft number",
+                    detail: number.to_string(),
+                })?;
+                Ok((number, super::stored_case(row)?))
+            })
+            .collect()
     }
 
     pub async fn review_tallies(
@@ -93,27 +119,19 @@ impl SqliteStore {
         since: DateTime<Utc>,
     ) -> Result<HashMap<String, ReviewTally>, StoreError> {
         let rows = sqlx::query(
-            "SELECT json_extract(payload, '$.action_type') AS action_type,
-                    json_extract(payload, '$.decision.kind') AS kind,
-                    count(*) AS n
-             FROM case_events
-             WHERE event_type = 'draft_decided' AND at >= ?1
-               AND coalesce(json_extract(payload, '$.templated'), 0) = 0
+            "SELECT action_type, status, count(*) AS n
+             FROM drafts
+             WHERE decided_at >= ?1 AND status IN ('approved', 'edited', 'rejected')
+               AND (NOT templated OR reason = 'mode_review')
              GROUP BY 1, 2",
         )
         .bind(micros(since))
         .fetch_all(&self.pool)
         .await
         .map_err(db("counting review decisions"))?;
-        let mut tallies = HashMap::new();
-        for row in rows {
-            let action: Option<String> = row.get("action_type");
-            let kind: Option<String> = row.get("kind");
-            if let (Some(action), Some(kind)) = (action, kind) {
-                tally(&mut tallies, action, &kind, row.get("n"));
-            }
-        }
-        Ok(tallies)
+        Ok(tallies(rows.iter().map(|row| {
+            (row.get("action_type"), row.get("status"), row.get("n"))
+        })))
     }
 
     pub async fn put_customer_context(&self, c: &CustomerContext) -> Result<(), StoreError> {
@@ -155,4 +173,37 @@ impl SqliteStore {
         })
         .transpose()
     }
+}
+
+/// Writes the review queue index rows of the drafts a commit changed.
+pub(super) async fn write_drafts(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    case_id: uuid::Uuid,
+    drafts: &[DraftRow],
+) -> Result<(), sqlx::Error> {
+    for d in drafts {
+        sqlx::query(
+            "INSERT INTO drafts (case_id, number, status, action_type, templated, reason,
+                                 assignee_kind, assignee, submitted_at, decided_at, waited_us)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+             ON CONFLICT (case_id, number) DO UPDATE
+             SET status = excluded.status, assignee_kind = excluded.assignee_kind,
+                 assignee = excluded.assignee, decided_at = excluded.decided_at,
+                 waited_us = excluded.waited_us",
+        )
+        .bind(case_id)
+        .bind(i64::from(d.number))
+        .bind(d.status.as_str())
+        .bind(d.action_type.as_str())
+        .bind(d.templated)
+        .bind(d.reason.as_str())
+        .bind(d.assignee_kind)
+        .bind(d.assignee.as_deref())
+        .bind(micros(d.submitted_at))
+        .bind(d.decided_at.map(micros))
+        .bind(d.waited_us)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }

@@ -4,10 +4,10 @@
 use aijia_proto::v1 as pb;
 use aijia_proto::v1::worker_service_client::WorkerServiceClient;
 use aijia_tests::requests::{operator, unique};
-use aijia_tests::{TestDb, expect_status, on_both_stores, spawn_app};
+use aijia_tests::{TestDb, expect_status, on_both_stores};
 use tonic::Code;
 
-use super::support::{CONFIRM, Worker, case_with_task, only_task, secs, tasks_client};
+use super::support::{CONFIRM, Worker, case_with_task, only_task, secs, spawn, tasks_client};
 
 fn poll(types: &[&str]) -> pb::PollActivityTaskRequest {
     pb::PollActivityTaskRequest {
@@ -20,7 +20,7 @@ fn poll(types: &[&str]) -> pb::PollActivityTaskRequest {
 }
 
 async fn invalid_worker_requests_are_refused_naming_the_field(db: TestDb) {
-    let app = spawn_app(&db).await;
+    let app = spawn(&db).await;
     let (case, _) = case_with_task(&app).await;
     let mut client = WorkerServiceClient::new(app.channel.clone());
 
@@ -178,7 +178,7 @@ async fn invalid_worker_requests_are_refused_naming_the_field(db: TestDb) {
 on_both_stores!(invalid_worker_requests_are_refused_naming_the_field);
 
 async fn invalid_operator_requests_are_refused_naming_the_field(db: TestDb) {
-    let app = spawn_app(&db).await;
+    let app = spawn(&db).await;
     let (case, task) = case_with_task(&app).await;
     let mut client = tasks_client(&app);
     let list = |f: fn(&mut pb::ListTasksRequest)| {

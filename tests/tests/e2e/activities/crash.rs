@@ -14,7 +14,7 @@ use aijia_proto::v1::task_service_client::TaskServiceClient;
 use aijia_proto::v1::worker_service_client::WorkerServiceClient;
 use aijia_tests::process::ServerProcess;
 use aijia_tests::requests::{self, StartExt, ev};
-use aijia_tests::{TestDb, on_both_stores};
+use aijia_tests::{TestDb, automate_templated_activities, on_both_stores};
 use serde_json::json;
 use tonic::transport::{Channel, Endpoint};
 
@@ -153,6 +153,7 @@ async fn all_tasks(client: &mut TaskServiceClient<Channel>) -> Vec<pb::Task> {
 async fn tasks_survive_sigkill_and_apply_once(db: TestDb) {
     let args = ["--worker-concurrency", "0"];
     let process = ServerProcess::spawn_with_args(BINARY, db.url(), &args).await;
+    automate_templated_activities(process.channel().await).await;
     let server = Server(Arc::new(RwLock::new(String::new())));
     server.set(&process);
 

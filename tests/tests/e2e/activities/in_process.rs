@@ -7,16 +7,16 @@ use std::time::{Duration, Instant};
 
 use aijia_activities::{Activity, ActivityContext, ActivityError, Registry};
 use aijia_tests::requests::{self, StartExt, ev};
-use aijia_tests::{TestApp, TestDb, on_both_stores, spawn_app_with};
+use aijia_tests::{TestApp, TestDb, on_both_stores};
 use chrono::TimeDelta;
 use serde_json::{Value, json};
 
-use super::support::{CONFIRM, completions, eventually, only_task};
+use super::support::{CONFIRM, completions, eventually, only_task, spawn_with};
 
 /// A server whose workers run `registry` (the built-in activities when `None`), with a
 /// polling fallback far longer than any test waits: whatever runs promptly was woken.
 async fn app_with_workers(db: &TestDb, registry: Option<Registry>) -> TestApp {
-    spawn_app_with(db, move |c| {
+    spawn_with(db, move |c| {
         c.workers.concurrency = 4;
         c.workers.registry = registry;
         c.workers.poll_interval = Duration::from_secs(30);
@@ -112,7 +112,7 @@ fn flaky(failures: u32, pause: Duration) -> (Registry, Arc<Mutex<Vec<u32>>>) {
 
 async fn each_attempt_runs_once_and_retries_wait_for_the_clock(db: TestDb) {
     let (registry, runs) = flaky(2, Duration::ZERO);
-    let app = spawn_app_with(&db, move |c| {
+    let app = spawn_with(&db, move |c| {
         c.workers.concurrency = 4;
         c.workers.registry = Some(registry);
         c.workers.poll_interval = Duration::from_millis(50);
@@ -146,7 +146,7 @@ on_both_stores!(each_attempt_runs_once_and_retries_wait_for_the_clock);
 
 async fn stopping_the_server_finishes_tasks_in_flight(db: TestDb) {
     let (registry, runs) = flaky(0, Duration::from_millis(500));
-    let app = spawn_app_with(&db, move |c| {
+    let app = spawn_with(&db, move |c| {
         c.workers.concurrency = 4;
         c.workers.registry = Some(registry);
     })
@@ -158,7 +158,7 @@ async fn stopping_the_server_finishes_tasks_in_flight(db: TestDb) {
     .await;
     app.stop().await;
     // A fresh server on the same database finds the task completed, its result applied.
-    let app = spawn_app_with(&db, |_| {}).await;
+    let app = spawn_with(&db, |_| {}).await;
     assert_eq!(only_task(&app, &case_id).await.state, "completed");
     assert_eq!(completions(&app, &case_id).await.len(), 1);
     app.stop().await;

@@ -4,14 +4,14 @@
 
 use aijia_activities::RetryPolicy;
 use aijia_tests::requests;
-use aijia_tests::{TestDb, on_both_stores, spawn_app};
+use aijia_tests::{TestDb, on_both_stores};
 use chrono::TimeDelta;
 use serde_json::json;
 
-use super::support::{CONFIRM, Worker, case_with_task, completions, events_of, only_task};
+use super::support::{CONFIRM, Worker, case_with_task, completions, events_of, only_task, spawn};
 
 async fn completed_task_reaches_its_case_once(db: TestDb) {
-    let app = spawn_app(&db).await;
+    let app = spawn(&db).await;
     let (case, task) = case_with_task(&app).await;
     assert_eq!(task.attempts, 0);
     assert_eq!(
@@ -87,7 +87,7 @@ async fn completed_task_reaches_its_case_once(db: TestDb) {
 on_both_stores!(completed_task_reaches_its_case_once);
 
 async fn silent_worker_loses_its_lease_and_another_finishes(db: TestDb) {
-    let app = spawn_app(&db).await;
+    let app = spawn(&db).await;
     let (case, task) = case_with_task(&app).await;
     let silent = Worker::new(app.channel.clone(), "silent");
     let other = Worker::new(app.channel.clone(), "other");
@@ -155,7 +155,7 @@ async fn silent_worker_loses_its_lease_and_another_finishes(db: TestDb) {
 on_both_stores!(silent_worker_loses_its_lease_and_another_finishes);
 
 async fn heartbeats_keep_the_lease(db: TestDb) {
-    let app = spawn_app(&db).await;
+    let app = spawn(&db).await;
     let (case, _) = case_with_task(&app).await;
     let worker = Worker::new(app.channel.clone(), "steady");
     let other = Worker::new(app.channel.clone(), "other");
@@ -183,7 +183,7 @@ async fn heartbeats_keep_the_lease(db: TestDb) {
 on_both_stores!(heartbeats_keep_the_lease);
 
 async fn cancelling_a_case_cancels_its_tasks(db: TestDb) {
-    let app = spawn_app(&db).await;
+    let app = spawn(&db).await;
     let worker = Worker::new(app.channel.clone(), "w");
 
     // A pending task is cancelled with its case and never runs.

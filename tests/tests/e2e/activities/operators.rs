@@ -3,11 +3,11 @@
 
 use aijia_proto::v1 as pb;
 use aijia_tests::requests::{self, operator, unique};
-use aijia_tests::{TestApp, TestDb, expect_status, on_both_stores, spawn_app};
+use aijia_tests::{TestApp, TestDb, expect_status, on_both_stores};
 use serde_json::json;
 use tonic::Code;
 
-use super::support::{CONFIRM, Worker, case_with_task, events_of, only_task, tasks_client};
+use super::support::{CONFIRM, Worker, case_with_task, events_of, only_task, spawn, tasks_client};
 
 /// Fails the case's task for good (non-retryable) and returns its id.
 async fn poison(app: &TestApp, worker: &Worker) -> (pb::Case, i64, String) {
@@ -46,7 +46,7 @@ fn retry(task_id: i64, request_id: &str) -> pb::RetryTaskRequest {
 }
 
 async fn poison_task_shows_to_operators_and_retry_brings_it_back(db: TestDb) {
-    let app = spawn_app(&db).await;
+    let app = spawn(&db).await;
     let worker = Worker::new(app.channel.clone(), "w");
     let (case, task_id, old_token) = poison(&app, &worker).await;
     let (healthy, _) = case_with_task(&app).await;
@@ -135,7 +135,7 @@ async fn poison_task_shows_to_operators_and_retry_brings_it_back(db: TestDb) {
 on_both_stores!(poison_task_shows_to_operators_and_retry_brings_it_back);
 
 async fn cancel_task_drops_a_poison_task_or_an_unstarted_one(db: TestDb) {
-    let app = spawn_app(&db).await;
+    let app = spawn(&db).await;
     let worker = Worker::new(app.channel.clone(), "w");
     let (case, task_id, _) = poison(&app, &worker).await;
     let cancel = |task_id: i64| pb::CancelTaskRequest {
@@ -186,7 +186,7 @@ async fn cancel_task_drops_a_poison_task_or_an_unstarted_one(db: TestDb) {
 on_both_stores!(cancel_task_drops_a_poison_task_or_an_unstarted_one);
 
 async fn list_tasks_filters_and_pages(db: TestDb) {
-    let app = spawn_app(&db).await;
+    let app = spawn(&db).await;
     let mut ids = Vec::new();
     for _ in 0..5 {
         ids.push(case_with_task(&app).await.1.id);

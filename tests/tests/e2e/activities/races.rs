@@ -5,17 +5,17 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use aijia_tests::requests::ev;
-use aijia_tests::{TestDb, on_both_stores, spawn_app};
+use aijia_tests::{TestDb, on_both_stores};
 use futures::future::join_all;
 use serde_json::json;
 
-use super::support::{CONFIRM, Worker, case_with_task, completions, only_task};
+use super::support::{CONFIRM, Worker, case_with_task, completions, only_task, spawn};
 
 const CASES: usize = 40;
 const WORKERS: usize = 8;
 
 async fn racing_workers_claim_each_task_once(db: TestDb) {
-    let app = spawn_app(&db).await;
+    let app = spawn(&db).await;
     let mut cases = Vec::new();
     for _ in 0..CASES {
         cases.push(case_with_task(&app).await);
@@ -59,7 +59,7 @@ async fn racing_workers_claim_each_task_once(db: TestDb) {
 on_both_stores!(racing_workers_claim_each_task_once);
 
 async fn a_completion_sent_many_times_at_once_applies_once(db: TestDb) {
-    let app = spawn_app(&db).await;
+    let app = spawn(&db).await;
     let (case, _) = case_with_task(&app).await;
     let worker = Worker::new(app.channel.clone(), "w");
     let task = worker.take(CONFIRM).await;

@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 
 use aijia_activities::{ActivityContext, Adapters, Registry};
 use aijia_tests::requests::{self, StartExt, ev};
-use aijia_tests::{TestDb, on_both_stores, on_postgres, spawn_app_with};
+use aijia_tests::{TestDb, on_both_stores, on_postgres};
 use serde_json::Value;
 use tokio::task::JoinHandle;
 
-use super::support::{CONFIRM, Worker, completions, eventually, only_task};
+use super::support::{CONFIRM, Worker, completions, eventually, only_task, spawn_with};
 
 /// Runs `activity` from `registry` for every task `worker` gets, until `stop`.
 fn serve(
@@ -54,7 +54,7 @@ fn serve(
 }
 
 async fn remote_worker_serves_an_activity_type(db: TestDb) {
-    let app = spawn_app_with(&db, |c| {
+    let app = spawn_with(&db, |c| {
         c.workers.concurrency = 4;
         c.workers.remote_only = vec![CONFIRM.to_owned()];
         c.workers.poll_interval = Duration::from_secs(30);
@@ -114,8 +114,8 @@ async fn tasks_enqueued_on_one_node_wake_workers_polling_another(db: TestDb) {
     let quiet = |c: &mut aijia_orchestrator::server::ServerConfig| {
         c.workers.poll_interval = Duration::from_secs(30);
     };
-    let node_a = spawn_app_with(&db, quiet).await;
-    let node_b = spawn_app_with(&db, quiet).await;
+    let node_a = spawn_with(&db, quiet).await;
+    let node_b = spawn_with(&db, quiet).await;
     let worker = Worker::new(node_b.channel.clone(), "on-b");
     let polling = tokio::spawn(async move {
         let started = Instant::now();

@@ -4,18 +4,18 @@
 use std::time::Duration;
 
 use aijia_activities::{ActivityError, RetryDecision, RetryPolicy};
-use aijia_tests::{Backend, TestApp, TestDb, on_both_stores, spawn_app, spawn_app_with};
+use aijia_tests::{Backend, TestApp, TestDb, on_both_stores};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::json;
 
-use super::support::{CONFIRM, Worker, case_with_task, eventually, only_task};
+use super::support::{CONFIRM, Worker, case_with_task, eventually, only_task, spawn, spawn_with};
 
 fn time(t: &prost_types::Timestamp) -> DateTime<Utc> {
     DateTime::from_timestamp(t.seconds, t.nanos as u32).unwrap()
 }
 
 async fn attempts_back_off_per_policy_until_they_run_out(db: TestDb) {
-    let app = spawn_app(&db).await;
+    let app = spawn(&db).await;
     let (case, task) = case_with_task(&app).await;
     let worker = Worker::new(app.channel.clone(), "w");
     let policy = RetryPolicy::default();
@@ -87,7 +87,7 @@ async fn attempts_back_off_per_policy_until_they_run_out(db: TestDb) {
 on_both_stores!(attempts_back_off_per_policy_until_they_run_out);
 
 async fn a_non_retryable_error_fails_the_task_at_once(db: TestDb) {
-    let app = spawn_app(&db).await;
+    let app = spawn(&db).await;
     let (case, _) = case_with_task(&app).await;
     let worker = Worker::new(app.channel.clone(), "w");
     let claimed = worker.take(CONFIRM).await;
@@ -145,11 +145,11 @@ async fn set_policy(db: &TestDb, task_id: i64, policy: &str) {
 }
 
 async fn sweeping_app(db: &TestDb) -> TestApp {
-    spawn_app_with(db, |c| c.workers.sweep_interval = Duration::from_millis(50)).await
+    spawn_with(db, |c| c.workers.sweep_interval = Duration::from_millis(50)).await
 }
 
 async fn a_task_policy_of_its_own_is_followed(db: TestDb) {
-    let app = spawn_app(&db).await;
+    let app = spawn(&db).await;
     let (case, task) = case_with_task(&app).await;
     set_policy(
         &db,

@@ -4,11 +4,12 @@
 use std::future::Future;
 use std::time::Duration;
 
+use aijia_orchestrator::server::ServerConfig;
 use aijia_proto::v1 as pb;
 use aijia_proto::v1::task_service_client::TaskServiceClient;
 use aijia_proto::v1::worker_service_client::WorkerServiceClient;
-use aijia_tests::TestApp;
 use aijia_tests::requests::{self, StartExt, ev};
+use aijia_tests::{TestApp, TestDb, automate_templated_activities, spawn_app_with};
 use serde_json::Value;
 use tonic::Status;
 use tonic::transport::Channel;
@@ -21,6 +22,18 @@ pub fn secs(s: i64) -> prost_types::Duration {
         seconds: s,
         nanos: 0,
     }
+}
+
+/// The server for a test of activity tasks (see [`spawn_app_with`]), with every templated
+/// action type in `auto`, so the activities the state machines emit are enqueued at once.
+pub async fn spawn(db: &TestDb) -> TestApp {
+    spawn_with(db, |_| {}).await
+}
+
+pub async fn spawn_with(db: &TestDb, configure: impl FnOnce(&mut ServerConfig)) -> TestApp {
+    let app = spawn_app_with(db, configure).await;
+    automate_templated_activities(app.channel.clone()).await;
+    app
 }
 
 /// A worker that the test drives by hand.

@@ -28,6 +28,7 @@ fn ask(case_id: &str) -> pb::GetCustomerContextRequest {
         actor: Some(actor("knowledge", "knowledge-agent")),
         purpose: "draft a progress update".into(),
         request_id: String::new(),
+        task_id: 0,
     }
 }
 
@@ -101,12 +102,43 @@ async fn context_is_refused_and_recorded_before_confirmation_and_given_after(db:
     let context: serde_json::Value = serde_json::from_str(&given.context_json).unwrap();
     assert_eq!(context["vip"], true);
     assert_eq!(given.updated_by, "backend:crm");
+    // The granted read is in the history too, at the seq the answer names.
+    let history = app.history(&case.id).await;
+    let read = history
+        .iter()
+        .find(|e| e.event_type == "context_access_granted")
+        .expect("the granted read is recorded");
+    assert_eq!(read.seq, given.recorded_seq);
+    assert_eq!(
+        read.actor.as_ref().map(|a| a.id.as_str()),
+        Some("knowledge-agent")
+    );
+    assert!(read.payload_json.contains("draft a progress update"));
     assert_eq!(
         events_of(&app, &case.id, "context_access_refused")
             .await
             .len(),
-        3,
-        "a granted read writes nothing"
+        3
+    );
+    // A repeated request id is the same read, recorded once.
+    let mut again = ask(&case.id);
+    again.request_id = "read-once".into();
+    let first = identity(&app)
+        .get_customer_context(again.clone())
+        .await
+        .expect("read")
+        .into_inner();
+    let second = identity(&app)
+        .get_customer_context(again)
+        .await
+        .expect("read")
+        .into_inner();
+    assert_eq!(first.recorded_seq, second.recorded_seq);
+    assert_eq!(
+        events_of(&app, &case.id, "context_access_granted")
+            .await
+            .len(),
+        2
     );
     assert!(app.replay(&case.id).await.matches);
     app.stop().await;
@@ -202,5 +234,71 @@ async fn bad_identity_input_is_refused_and_changes_nothing(db: TestDb) {
         &["actor"],
     );
     assert_unchanged(&app, &case).await;
+    app.stop().await;
+}
+
+on_both_stores!(an_activity_reading_context_is_gated_and_named_in_the_history);
+async fn an_activity_reading_context_is_gated_and_named_in_the_history(db: TestDb) {
+    let app = spawn_app(&db).await;
+    aijia_tests::automate_templated_activities(app.channel.clone()).await;
+    let case = material_case(&app).await;
+    app.send(
+        &case.id,
+        aijia_tests::requests::ev::material_provided(&["invoice", "photo"], ""),
+    )
+    .await;
+    let task = tasks_of(&app, &case.id).await.remove(0);
+    let other = material_case(&app).await;
+    let as_task = |case_id: &str, task_id: i64| pb::GetCustomerContextRequest {
+        case_id: case_id.to_owned(),
+        actor: Some(actor("execution", "worker-1")),
+        purpose: "personalise the confirmation".into(),
+        request_id: String::new(),
+        task_id,
+    };
+    // Before confirmation the activity is refused like anyone, and named in the refusal.
+    expect_status(
+        identity(&app)
+            .get_customer_context(as_task(&case.id, task.id))
+            .await,
+        Code::PermissionDenied,
+        &["identity is unknown"],
+    );
+    let refused = events_of(&app, &case.id, "context_access_refused").await;
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0].0, "execution:worker-1");
+    assert_eq!(refused[0].1["task_id"], task.id);
+    // A task of another case, or no task at all, is refused before anything is recorded.
+    let before = app.history(&other.id).await.len();
+    expect_status(
+        identity(&app)
+            .get_customer_context(as_task(&other.id, task.id))
+            .await,
+        Code::InvalidArgument,
+        &["task_id", "has no task"],
+    );
+    expect_status(
+        identity(&app)
+            .get_customer_context(as_task(&other.id, -3))
+            .await,
+        Code::InvalidArgument,
+        &["task_id"],
+    );
+    assert_eq!(app.history(&other.id).await.len(), before);
+
+    identity(&app)
+        .confirm_identity(confirm(&case.id, "phone_match", "phone on file"))
+        .await
+        .expect("ConfirmIdentity");
+    let read = identity(&app)
+        .get_customer_context(as_task(&case.id, task.id))
+        .await
+        .expect("allowed once confirmed")
+        .into_inner();
+    assert!(!read.found, "nothing was put for this customer");
+    let granted = events_of(&app, &case.id, "context_access_granted").await;
+    assert_eq!(granted.len(), 1);
+    assert_eq!(granted[0].1["task_id"], task.id);
+    assert!(app.replay(&case.id).await.matches);
     app.stop().await;
 }

@@ -6,10 +6,13 @@
 //! - `review`: each decision, the queue, take-over, idempotency, unknown reviewers, bad input.
 //! - `automation`: modes and routing, the pause, off, the opening bar, rollback, replay, risk
 //!   policy versions.
-//! - `identity`: context only after confirmation, every refusal in the history; customer-
-//!   specific drafts held until then.
+//! - `identity`: context only after confirmation, every read (granted or refused, by an agent
+//!   or an activity task) in the history; customer-specific drafts held until then.
+//! - `templated`: the activities the state machines emit wait in the review queue in review
+//!   mode; the queue pages every status by age.
 
 mod automation;
 mod identity;
 mod review;
 mod support;
+mod templated;

@@ -396,6 +396,20 @@ fn categories(d: &pb::Draft) -> String {
     names.join(", ")
 }
 
+/// The route reason, with what the gate found or, for a templated draft, its activity.
+fn why(d: &pb::Draft) -> String {
+    let detail = if d.origin == "activity" {
+        d.activity.clone()
+    } else {
+        categories(d)
+    };
+    if detail.is_empty() {
+        d.route_reason.clone()
+    } else {
+        format!("{} ({detail})", d.route_reason)
+    }
+}
+
 pub(super) fn draft_json(d: &pb::Draft) -> Value {
     json!({
         "draft_id": d.draft_id,
@@ -465,7 +479,7 @@ fn queue(resp: &pb::ListReviewsResponse, json: bool) -> anyhow::Result<()> {
                 age(d.age.as_ref()),
                 d.action_type.clone(),
                 d.status.clone(),
-                format!("{} ({})", d.route_reason, categories(d)),
+                why(d),
                 assigned(d),
                 d.case_state.clone(),
             ]

@@ -3,6 +3,7 @@
 //! the mapping of refusals to errors; it knows nothing of gRPC or SQL.
 
 mod automation;
+mod cache;
 mod identity;
 mod review;
 mod schedules;
@@ -121,6 +122,8 @@ pub struct Engine {
     node: Arc<str>,
     /// Safety rails: their configuration and the compiled risk policies (`automation.rs`).
     rails: Arc<automation::RailsState>,
+    /// The cases this process last committed or read (`cache.rs`).
+    cases: Arc<cache::CaseCache>,
 }
 
 impl Engine {
@@ -137,6 +140,7 @@ impl Engine {
             )
             .into(),
             rails: Arc::new(automation::RailsState::new(RailsConfig::default())),
+            cases: Arc::default(),
         }
     }
 
@@ -158,6 +162,11 @@ impl Engine {
         if commit.wakes_timers() {
             self.timer_wake.notify_one();
         }
+        self.cases.put(Arc::new(StoredCase {
+            id: commit.case_id,
+            version: commit.seq(),
+            case: commit.case.clone(),
+        }));
     }
 
     pub fn store(&self) -> &Store {
@@ -215,21 +224,36 @@ impl Engine {
         }
     }
 
-    /// Applies one event to a case, exactly once per request id.
+    /// Applies one event to a case, exactly once per request id. The case this process last
+    /// committed is decided on without reading it (`cache.rs`), so the commit is usually the
+    /// only round trip; anything but a successful commit on a cached case is checked against
+    /// a fresh read before it is answered.
     #[instrument(skip_all, fields(case_id = %req.case_id, event = req.event.kind()))]
     pub async fn signal(&self, req: SignalRequest) -> Result<Change, EngineError> {
+        let mut cached = self.cases.get(req.case_id.0);
         for attempt in 0..MAX_ATTEMPTS {
-            let snapshot = self
-                .store
-                .signal_snapshot(req.case_id.0, req.request_id.as_str())
-                .await?;
-            if let Some(prior) = snapshot.prior {
-                return Ok(Change::from_applied(prior, true));
-            }
-            let stored = snapshot.case.ok_or(EngineError::NotFound(req.case_id))?;
+            let from_cache = cached.is_some();
+            let stored = match cached.take() {
+                Some(stored) => stored,
+                None => {
+                    let snapshot = self
+                        .store
+                        .signal_snapshot(req.case_id.0, req.request_id.as_str())
+                        .await?;
+                    if let Some(prior) = snapshot.prior {
+                        return Ok(Change::from_applied(prior, true));
+                    }
+                    let stored = Arc::new(snapshot.case.ok_or(EngineError::NotFound(req.case_id))?);
+                    self.cases.put(Arc::clone(&stored));
+                    stored
+                }
+            };
             if let Some(expected) = req.expected_version
                 && expected != stored.version
             {
+                if from_cache {
+                    continue;
+                }
                 return Err(EngineError::VersionConflict {
                     case_id: req.case_id,
                     expected,
@@ -237,7 +261,12 @@ impl Engine {
                 });
             }
             let now = self.clock.now();
-            let decision = aijia_workflows::decide(&stored.case, &req.event, now, &self.policy)?;
+            let decision =
+                match aijia_workflows::decide(&stored.case, &req.event, now, &self.policy) {
+                    Ok(decision) => decision,
+                    Err(_) if from_cache => continue,
+                    Err(refusal) => return Err(refusal.into()),
+                };
             // A case behind the automation version in force catches up first (automation.rs).
             if self.automation_catch_up(&stored, &decision).await? {
                 continue;
@@ -260,6 +289,9 @@ impl Engine {
                         case_after: commit.case,
                     };
                     return Ok(Change::from_applied(applied, false));
+                }
+                Err(CommitError::VersionConflict | CommitError::DuplicateRequest) if from_cache => {
+                    self.cases.forget(req.case_id.0);
                 }
                 Err(CommitError::VersionConflict) if req.expected_version.is_some() => {
                     let actual = self

@@ -589,6 +589,7 @@ impl Engine {
             });
             match self.store.commit(&commit).await {
                 Ok(()) => {
+                    self.after_commit(&commit);
                     let seq = commit.seq();
                     return Ok(Settled::Applied(Change::from_applied(
                         crate::store::Applied {

@@ -11,6 +11,7 @@
 //! - `bad_input`: every invalid request is refused with its code and field, writing nothing.
 //! - `service`: gRPC health and reflection.
 //! - `races`: concurrent signals and starts on one case or business key.
+//! - `stale_cases`: two servers on one database never answer from a case the other moved.
 //! - `timers`: waiting-state timers fire once, cancel with their state, survive SIGKILL.
 //! - `crash`: SIGKILL the real binary under load, restart, check every acknowledged signal.
 //! - `rails`: drafts and the risk gate, review decisions, identity, automation modes.
@@ -29,6 +30,7 @@ mod rails;
 mod replay;
 mod service;
 mod signals;
+mod stale_cases;
 mod start;
 mod support;
 mod timers;

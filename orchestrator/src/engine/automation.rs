@@ -589,26 +589,16 @@ impl Engine {
         Ok(report)
     }
 
-    /// Before a decision that enqueues (or holds, or queues for review) a templated activity of a governed action
-    /// type is committed: if the case still runs under an older automation version than the
-    /// one in force, apply `automation_policy_applied` first (its own commit, once per case
-    /// and version) and answer true, so the caller reads and decides again under the new
-    /// version. The state machines then gate the activity from history alone.
+    /// For a decision that [`governed`] says automation shaped: if the case still runs under
+    /// an older automation version than the one in force, apply `automation_policy_applied`
+    /// first (its own commit, once per case and version) and answer true, so the caller reads
+    /// and decides again under the new version. The state machines then gate the activity
+    /// from history alone. The commit of such a decision is fenced on the case's version too
+    /// (`Commit::automation_fence`), so this read is only needed once a fence failed.
     pub(crate) async fn automation_catch_up(
         &self,
         stored: &StoredCase,
-        decision: &Decision,
     ) -> Result<bool, EngineError> {
-        let governed = decision.effects.iter().any(|effect| match effect {
-            Effect::EnqueueActivity { activity, .. } => ActionType::of_activity(activity).is_some(),
-            Effect::RecordEvidence { kind, .. } => {
-                kind == rails_evidence::ACTIVITY_HELD || kind == rails_evidence::ACTIVITY_FOR_REVIEW
-            }
-            _ => false,
-        });
-        if !governed {
-            return Ok(false);
-        }
         let active = self.automation_in_force().await?;
         if active.version <= stored.case.rails.automation_stamp().version {
             return Ok(false);
@@ -640,4 +630,17 @@ impl Engine {
             Err(CommitError::Store(e)) => Err(e.into()),
         }
     }
+}
+
+/// Whether automation shaped this decision: it enqueues a templated activity of a governed
+/// action type, or held or queued one. Such a decision stands only under the automation
+/// version in force.
+pub(crate) fn governed(decision: &Decision) -> bool {
+    decision.effects.iter().any(|effect| match effect {
+        Effect::EnqueueActivity { activity, .. } => ActionType::of_activity(activity).is_some(),
+        Effect::RecordEvidence { kind, .. } => {
+            kind == rails_evidence::ACTIVITY_HELD || kind == rails_evidence::ACTIVITY_FOR_REVIEW
+        }
+        _ => false,
+    })
 }

@@ -231,6 +231,7 @@ impl Engine {
     #[instrument(skip_all, fields(case_id = %req.case_id, event = req.event.kind()))]
     pub async fn signal(&self, req: SignalRequest) -> Result<Change, EngineError> {
         let mut cached = self.cases.get(req.case_id.0);
+        let mut failed_commits = 0u32;
         for attempt in 0..MAX_ATTEMPTS {
             let from_cache = cached.is_some();
             let stored = match cached.take() {
@@ -267,11 +268,14 @@ impl Engine {
                     Err(_) if from_cache => continue,
                     Err(refusal) => return Err(refusal.into()),
                 };
-            // A case behind the automation version in force catches up first (automation.rs).
-            if self.automation_catch_up(&stored, &decision).await? {
+            // A decision automation shaped commits only under the automation version in
+            // force (the commit is fenced on it); once a commit failed, a case behind that
+            // version catches up first (automation.rs).
+            let governed = automation::governed(&decision);
+            if governed && failed_commits > 0 && self.automation_catch_up(&stored).await? {
                 continue;
             }
-            let commit = Commit::new(
+            let mut commit = Commit::new(
                 req.case_id.0,
                 stored.version,
                 req.event.clone(),
@@ -280,6 +284,9 @@ impl Engine {
                 now,
                 decision,
             );
+            if governed {
+                commit.automation_fence = Some(stored.case.rails.automation_stamp().version);
+            }
             match self.store.commit(&commit).await {
                 Ok(()) => {
                     self.after_commit(&commit);
@@ -291,6 +298,7 @@ impl Engine {
                     return Ok(Change::from_applied(applied, false));
                 }
                 Err(CommitError::VersionConflict | CommitError::DuplicateRequest) if from_cache => {
+                    failed_commits += 1;
                     self.cases.forget(req.case_id.0);
                 }
                 Err(CommitError::VersionConflict) if req.expected_version.is_some() => {
@@ -308,6 +316,7 @@ impl Engine {
                 // Someone else moved the case, or a racing retry of this very request won:
                 // read again and decide again (the next read finds the prior answer if so).
                 Err(CommitError::VersionConflict | CommitError::DuplicateRequest) => {
+                    failed_commits += 1;
                     backoff(attempt).await;
                 }
                 Err(CommitError::Store(e)) => return Err(e.into()),

@@ -159,6 +159,10 @@ pub struct Commit {
     /// The review queue index rows of the drafts this transition added or changed (a start
     /// has none: drafts come from later events).
     pub drafts: Vec<review::DraftRow>,
+    /// The automation policy version the decision was taken under, for a decision that
+    /// automation shaped: it commits only if no newer version is in force (otherwise
+    /// [`CommitError::VersionConflict`]).
+    pub automation_fence: Option<i64>,
 }
 
 impl Commit {
@@ -223,6 +227,7 @@ impl Commit {
             task_update: None,
             cancel_tasks,
             drafts,
+            automation_fence: None,
         }
     }
 

@@ -160,6 +160,9 @@ impl PgStore {
                                  version = version + 1, data = $7, updated_at = $8,
                                  needs_operator = $24
                 WHERE id = $1 AND version = $2 AND ($22::jsonb IS NULL OR EXISTS (SELECT 1 FROM tl))
+                  -- A decision automation shaped stands only under the version in force.
+                  AND ($27::bigint IS NULL
+                       OR $27 >= (SELECT coalesce(max(version), 1) FROM automation_policies))
                 RETURNING id, version
             ), ev AS (
                 INSERT INTO case_events (case_id, seq, event_type, payload, actor_role, actor_id,
@@ -246,6 +249,7 @@ impl PgStore {
         .bind(c.needs_operator())
         .bind(c.wakes_timers())
         .bind(Json(&c.drafts))
+        .bind(c.automation_fence)
         .fetch_optional(&self.pool)
         .await
         .map_err(|e| match violated(&e).as_deref() {

@@ -131,6 +131,17 @@ impl SqliteStore {
 
     pub async fn commit(&self, c: &Commit) -> Result<(), CommitError> {
         let mut tx = self.begin().await?;
+        // A decision automation shaped stands only under the version in force.
+        if let Some(fence) = c.automation_fence {
+            let in_force: i64 =
+                sqlx::query_scalar("SELECT coalesce(max(version), 1) FROM automation_policies")
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(db("reading the automation policy version in force"))?;
+            if in_force > fence {
+                return Err(CommitError::VersionConflict);
+            }
+        }
         let waiting = c.case.waiting.as_ref();
         let data = encode_json(&c.case);
         let updated = sqlx::query(

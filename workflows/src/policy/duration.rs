@@ -1,22 +1,25 @@
-//! Durations as people write them in configuration: `30m`, `24h`, `2d`, `1h30m`, `1w`.
+//! Durations as people write them in configuration: `30m`, `24h`, `2d`, `1h30m`, `1w`,
+//! `250ms`. The one parser of the workspace: timer policies, the CLI and the activities'
+//! files and retry policies all read durations with it.
 
 use chrono::Duration;
 
 /// The longest duration accepted (ten years): anything longer is a typo, and staying far from
 /// chrono's limits keeps the arithmetic on timestamps safe.
-const MAX_SECS: i64 = 10 * 365 * 86_400;
+const MAX_MS: i64 = 10 * 365 * 86_400 * 1_000;
 
-/// Parse a duration made of `<number><unit>` parts, units `w`, `d`, `h`, `m`, `s`
-/// (e.g. `"1h30m"`, `"2d"`, `"90s"`). Spaces between parts are allowed; the message of an
-/// error says what to write instead.
+/// Parse a duration made of `<number><unit>` parts, units `w`, `d`, `h`, `m`, `s`, `ms`
+/// (e.g. `"1h30m"`, `"2d"`, `"90s"`, `"250ms"`). Spaces between parts are allowed; the
+/// message of an error says what to write instead.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let given = text.trim();
     if given.is_empty() {
         return Err("expected a duration like \"30m\", \"24h\", \"2d\" or \"1h30m\"".into());
     }
-    let mut total: i64 = 0;
+    let mut total_ms: i64 = 0;
     let mut digits = String::new();
-    for c in given.chars() {
+    let mut chars = given.chars().peekable();
+    while let Some(c) = chars.next() {
         if c.is_ascii_digit() {
             digits.push(c);
             continue;
@@ -24,15 +27,19 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         if c.is_whitespace() {
             continue;
         }
-        let unit: i64 = match c {
-            'w' => 7 * 86_400,
-            'd' => 86_400,
-            'h' => 3_600,
-            'm' => 60,
-            's' => 1,
+        let unit_ms: i64 = match c {
+            'w' => 7 * 86_400_000,
+            'd' => 86_400_000,
+            'h' => 3_600_000,
+            'm' if chars.peek() == Some(&'s') => {
+                chars.next();
+                1
+            }
+            'm' => 60_000,
+            's' => 1_000,
             other => {
                 return Err(format!(
-                    "{given:?} is not a duration: unknown unit {other:?}; use w, d, h, m or s \
+                    "{given:?} is not a duration: unknown unit {other:?}; use w, d, h, m, s or ms \
                      (e.g. \"1h30m\")"
                 ));
             }
@@ -45,10 +52,10 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         let part = digits
             .parse::<i64>()
             .ok()
-            .and_then(|n| n.checked_mul(unit))
-            .and_then(|secs| total.checked_add(secs))
-            .filter(|secs| *secs <= MAX_SECS);
-        total = part.ok_or_else(|| format!("{given:?} is too long: at most 10 years"))?;
+            .and_then(|n| n.checked_mul(unit_ms))
+            .and_then(|ms| total_ms.checked_add(ms))
+            .filter(|ms| *ms <= MAX_MS);
+        total_ms = part.ok_or_else(|| format!("{given:?} is too long: at most 10 years"))?;
         digits.clear();
     }
     if !digits.is_empty() {
@@ -56,20 +63,31 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             "{given:?} is not a duration: {digits} has no unit; write e.g. \"{digits}m\" or \"{digits}h\""
         ));
     }
-    Ok(Duration::seconds(total))
+    Ok(Duration::milliseconds(total_ms))
 }
 
-/// The shortest text [`parse_duration`] reads back as `duration` (whole seconds), e.g. `1d2h`.
+/// The shortest text [`parse_duration`] reads back as `duration` (to the millisecond), e.g.
+/// `1d2h`, `1s500ms`.
 pub fn format_duration(duration: Duration) -> String {
-    let mut secs = duration.num_seconds();
-    if secs <= 0 {
-        return format!("{secs}s");
+    let mut ms = duration.num_milliseconds();
+    if ms <= 0 {
+        return if ms == 0 {
+            "0s".to_owned()
+        } else {
+            format!("{ms}ms")
+        };
     }
     let mut out = String::new();
-    for (unit, name) in [(86_400, 'd'), (3_600, 'h'), (60, 'm'), (1, 's')] {
-        if secs >= unit {
-            out.push_str(&format!("{}{name}", secs / unit));
-            secs %= unit;
+    for (unit, name) in [
+        (86_400_000, "d"),
+        (3_600_000, "h"),
+        (60_000, "m"),
+        (1_000, "s"),
+        (1, "ms"),
+    ] {
+        if ms >= unit {
+            out.push_str(&format!("{}{name}", ms / unit));
+            ms %= unit;
         }
     }
     out
@@ -92,6 +110,11 @@ mod tests {
         );
         assert_eq!(parse_duration("1h 30m"), Ok(Duration::minutes(90)));
         assert_eq!(parse_duration("90s"), Ok(Duration::seconds(90)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::milliseconds(250)));
+        assert_eq!(
+            parse_duration("1m30s500ms"),
+            Ok(Duration::milliseconds(90_500))
+        );
     }
 
     #[test]
@@ -130,7 +153,7 @@ mod tests {
 
     #[test]
     fn formats_back_to_what_it_reads() {
-        for text in ["30m", "1d", "1h30m", "2d3h4m5s", "45s"] {
+        for text in ["30m", "1d", "1h30m", "2d3h4m5s", "45s", "250ms", "1s500ms"] {
             let parsed = parse_duration(text).expect("valid");
             assert_eq!(format_duration(parsed), text);
         }

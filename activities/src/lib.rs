@@ -19,6 +19,8 @@
 //!   receivers.
 //! - [`config`]: the adapters file, [`AdaptersConfig::parse`] and [`AdaptersConfig::build`].
 //! - [`retry`]: [`RetryPolicy`] and its pure [`RetryPolicy::next_retry`].
+//! - [`task_policy`]: the task policy file ([`TaskPolicy`]): each activity type's queue and
+//!   retry policy.
 //! - [`duration`]: the `5s` / `250ms` form durations are written in.
 
 pub mod activity;
@@ -31,6 +33,7 @@ pub mod error;
 pub mod registry;
 pub mod retry;
 pub mod signature;
+pub mod task_policy;
 
 pub use activity::{Activity, ActivityContext};
 pub use adapters::{Adapters, RecordAdapter, WebhookAdapter, WebhookSetupError};
@@ -40,3 +43,4 @@ pub use error::{ActivityError, ErrorKind, codes};
 pub use registry::Registry;
 pub use retry::{GiveUpReason, InvalidRetryPolicy, RetryDecision, RetryPolicy};
 pub use signature::{SignatureError, sign, verify_signature};
+pub use task_policy::{TaskOptions, TaskPolicy, TaskPolicyError};

@@ -95,7 +95,9 @@ pub async fn start(config: &ServerConfig, clock: Arc<dyn Clock>) -> anyhow::Resu
             )
         })?;
     let backend = store.backend();
-    let engine = Engine::new(store, clock.clone(), TimerPolicy::builtin()).with_rails(config.rails);
+    let engine = Engine::new(store, clock.clone(), TimerPolicy::builtin())
+        .with_rails(config.rails)
+        .with_task_policy(config.workers.task_policy.clone());
 
     let listener = TcpListener::bind(config.listen)
         .await

@@ -14,6 +14,16 @@ pub mod activity {
     pub const WRITEBACK_COMPLETION_FEEDBACK: &str = "writeback_completion_feedback";
     pub const CAPTURE_EVIDENCE: &str = "capture_evidence";
     pub const VERIFY_AUTHORIZED: &str = "verify_authorized";
+
+    /// Every activity a state machine may enqueue.
+    pub const ALL: &[&str] = &[
+        SEND_MESSAGE,
+        CONFIRM_MATERIAL_RECEIVED,
+        SEND_PROGRESS_REMINDER,
+        WRITEBACK_COMPLETION_FEEDBACK,
+        CAPTURE_EVIDENCE,
+        VERIFY_AUTHORIZED,
+    ];
 }
 
 /// Stable kinds of [`Effect::RecordEvidence`], so audits can query them by name.

@@ -133,7 +133,7 @@ async fn main() -> anyhow::Result<()> {
                 }
             };
             let mut config = ServerConfig::new(listen, database_url);
-            config.workers = workers.config();
+            config.workers = workers.config()?;
             config.scheduler = scheduler.config();
             config.rails = rails.config()?;
             let served = run_server(config, true).await;
@@ -149,7 +149,7 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let telemetry = telemetry::init(cli.log_format, "info", cli.otlp_endpoint.as_deref());
             let mut config = ServerConfig::new(listen, database_url);
-            config.workers = workers.config();
+            config.workers = workers.config()?;
             config.scheduler = scheduler.config();
             config.rails = rails.config()?;
             let served = run_server(config, false).await;

@@ -12,6 +12,7 @@ use super::DEFAULT_SERVER;
 use super::case::{actor, default_actor, request_id, rpc_error};
 use super::output::{self, print_json, table, time};
 use crate::worker::WorkerConfig;
+use aijia_activities::TaskPolicy;
 
 /// How `aijia dev|serve` runs activities.
 #[derive(Debug, Clone, Args)]
@@ -32,11 +33,19 @@ pub struct WorkerArgs {
         value_delimiter = ','
     )]
     remote_activities: Vec<String>,
+    /// The task policy file: each activity type's queue and retry policy (default: the
+    /// shipped activities/policy/tasks.toml). A malformed file stops the server at start.
+    #[arg(long, env = "AIJIA_TASK_POLICY")]
+    task_policy: Option<PathBuf>,
 }
 
 impl WorkerArgs {
-    pub fn config(&self) -> WorkerConfig {
-        WorkerConfig {
+    pub fn config(&self) -> anyhow::Result<WorkerConfig> {
+        let task_policy = match &self.task_policy {
+            Some(path) => TaskPolicy::load(path, aijia_workflows::activity::ALL)?,
+            None => TaskPolicy::builtin(),
+        };
+        Ok(WorkerConfig {
             concurrency: self.worker_concurrency,
             adapters_file: self.adapters.clone(),
             remote_only: self
@@ -45,8 +54,9 @@ impl WorkerArgs {
                 .map(|a| a.trim().to_owned())
                 .filter(|a| !a.is_empty())
                 .collect(),
+            task_policy,
             ..WorkerConfig::default()
-        }
+        })
     }
 }
 

@@ -609,7 +609,7 @@ impl Engine {
             policy: active.policy,
         });
         let applied = aijia_workflows::decide(&stored.case, &event, now, &self.policy)?;
-        let commit = Commit::new(
+        let mut commit = Commit::new(
             stored.id,
             stored.version,
             event,
@@ -621,11 +621,8 @@ impl Engine {
             now,
             applied,
         );
-        match self.store.commit(&commit).await {
-            Ok(()) => {
-                self.after_commit(&commit);
-                Ok(true)
-            }
+        match self.commit(&mut commit).await {
+            Ok(()) => Ok(true),
             Err(CommitError::VersionConflict | CommitError::DuplicateRequest) => Ok(true),
             Err(CommitError::Store(e)) => Err(e.into()),
         }

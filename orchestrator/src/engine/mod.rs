@@ -13,6 +13,7 @@ mod timers;
 use std::sync::Arc;
 use std::time::Duration;
 
+use aijia_activities::TaskPolicy;
 use aijia_workflows::{Actor, Case, Event, NewCase, Recorded, Refusal, ReplayOutcome, TimerPolicy};
 use chrono::{DateTime, Utc};
 use rand::Rng;
@@ -124,6 +125,8 @@ pub struct Engine {
     rails: Arc<automation::RailsState>,
     /// The cases this process last committed or read (`cache.rs`).
     cases: Arc<cache::CaseCache>,
+    /// Which queue each activity type's tasks go to and how they are retried.
+    task_policy: Arc<TaskPolicy>,
 }
 
 impl Engine {
@@ -141,7 +144,18 @@ impl Engine {
             .into(),
             rails: Arc::new(automation::RailsState::new(RailsConfig::default())),
             cases: Arc::default(),
+            task_policy: Arc::new(TaskPolicy::builtin()),
         }
+    }
+
+    /// This engine with its tasks queued and retried as `policy` says.
+    pub fn with_task_policy(mut self, policy: TaskPolicy) -> Engine {
+        self.task_policy = Arc::new(policy);
+        self
+    }
+
+    pub fn task_policy(&self) -> &TaskPolicy {
+        &self.task_policy
     }
 
     /// This engine with the safety rails configured as given.
@@ -156,6 +170,15 @@ impl Engine {
 
     pub fn timer_wake(&self) -> &Arc<Notify> {
         &self.timer_wake
+    }
+
+    /// Writes a transition, its tasks queued and retried as the task policy says, and tells
+    /// this process what it changed.
+    async fn commit(&self, commit: &mut Commit) -> Result<(), CommitError> {
+        commit.apply_task_policy(&self.task_policy);
+        self.store.commit(commit).await?;
+        self.after_commit(commit);
+        Ok(())
     }
 
     fn after_commit(&self, commit: &Commit) {
@@ -201,7 +224,7 @@ impl Engine {
             let now = self.clock.now();
             let case_id = CaseId::new();
             let decision = aijia_workflows::start(&new, now, &self.policy);
-            let commit = Commit::new(
+            let mut commit = Commit::new(
                 case_id.0,
                 0,
                 Event::Started(new.clone()),
@@ -210,6 +233,7 @@ impl Engine {
                 now,
                 decision,
             );
+            commit.apply_task_policy(&self.task_policy);
             if self.store.create(&commit).await? {
                 debug!(case_id = %case_id, "case started");
                 self.after_commit(&commit);
@@ -287,9 +311,8 @@ impl Engine {
             if governed {
                 commit.automation_fence = Some(stored.case.rails.automation_stamp().version);
             }
-            match self.store.commit(&commit).await {
+            match self.commit(&mut commit).await {
                 Ok(()) => {
-                    self.after_commit(&commit);
                     let applied = Applied {
                         case_id: req.case_id.0,
                         seq: commit.seq(),

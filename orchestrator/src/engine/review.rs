@@ -185,7 +185,7 @@ impl Engine {
             let event = build(&stored, now)?;
             let decision = aijia_workflows::decide(&stored.case, &event, now, &self.policy)
                 .map_err(EngineError::from)?;
-            let commit = Commit::new(
+            let mut commit = Commit::new(
                 case_id.0,
                 stored.version,
                 event.clone(),
@@ -194,9 +194,8 @@ impl Engine {
                 now,
                 decision,
             );
-            match self.store.commit(&commit).await {
+            match self.commit(&mut commit).await {
                 Ok(()) => {
-                    self.after_commit(&commit);
                     let applied = Applied {
                         case_id: case_id.0,
                         seq: commit.seq(),

@@ -572,7 +572,7 @@ impl Engine {
             let stored = snapshot.case.ok_or(EngineError::NotFound(case_id))?;
             let now = self.clock.now();
             let decision = aijia_workflows::decide(&stored.case, &event, now, &self.policy)?;
-            let commit = Commit::new(
+            let mut commit = Commit::new(
                 task.case_id,
                 stored.version,
                 event,
@@ -587,9 +587,8 @@ impl Engine {
                 states,
                 change,
             });
-            match self.store.commit(&commit).await {
+            match self.commit(&mut commit).await {
                 Ok(()) => {
-                    self.after_commit(&commit);
                     let seq = commit.seq();
                     return Ok(Settled::Applied(Change::from_applied(
                         crate::store::Applied {

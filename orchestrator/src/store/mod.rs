@@ -25,6 +25,7 @@ mod timers;
 
 use std::collections::HashMap;
 
+use aijia_activities::{RetryPolicy, TaskPolicy};
 use aijia_workflows::{Actor, Case, CaseState, Decision, Effect, Event};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -150,8 +151,8 @@ pub struct Commit {
     pub timers_to_start: Vec<NewTimer>,
     /// Timers to delete; never names one that `timers_to_start` replaces.
     pub timers_to_cancel: Vec<String>,
-    /// (activity type, input) in the order asked.
-    pub tasks: Vec<(String, serde_json::Value)>,
+    /// The activity tasks to enqueue, in the order asked.
+    pub tasks: Vec<NewTask>,
     /// A task this transition settles, fenced (see [`TaskUpdate`]); written only with the case.
     pub task_update: Option<TaskUpdate>,
     /// The case ends cancelled: its pending and running tasks are cancelled in the same commit.
@@ -194,9 +195,12 @@ impl Commit {
                     });
                 }
                 Effect::CancelTimer { key } => timers_to_cancel.push(key.name()),
-                Effect::EnqueueActivity { activity, input } => {
-                    tasks.push((activity.clone(), input.clone()));
-                }
+                Effect::EnqueueActivity { activity, input } => tasks.push(NewTask {
+                    activity: activity.clone(),
+                    input: input.clone(),
+                    task_queue: DEFAULT_QUEUE.to_owned(),
+                    retry_policy: RetryPolicy::default(),
+                }),
                 Effect::RequestReview { .. } | Effect::RecordEvidence { .. } => {}
             }
         }
@@ -231,6 +235,15 @@ impl Commit {
         }
     }
 
+    /// Queues and retries the tasks as `policy` says for their activity types.
+    pub fn apply_task_policy(&mut self, policy: &TaskPolicy) {
+        for task in &mut self.tasks {
+            let options = policy.for_activity(&task.activity);
+            task.task_queue.clone_from(&options.queue);
+            task.retry_policy = options.retry.clone();
+        }
+    }
+
     /// The history sequence number this commit's event gets.
     pub fn seq(&self) -> i64 {
         self.base_version + 1
@@ -243,9 +256,18 @@ impl Commit {
         self.tasks
             .iter()
             .enumerate()
-            .map(|(i, (activity, _))| format!("{}:{seq}:{i}:{activity}", self.case_id))
+            .map(|(i, task)| format!("{}:{seq}:{i}:{}", self.case_id, task.activity))
             .collect()
     }
+}
+
+/// An activity task a transition enqueues.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewTask {
+    pub activity: String,
+    pub input: serde_json::Value,
+    pub task_queue: String,
+    pub retry_policy: RetryPolicy,
 }
 
 /// Why a commit did not happen.

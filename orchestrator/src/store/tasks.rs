@@ -25,7 +25,7 @@ use super::{Applied, Commit, Store, StoreError, StoredCase};
 pub const TASKS_CHANNEL: &str = "aijia_tasks";
 
 /// The queue tasks go to unless said otherwise.
-pub const DEFAULT_QUEUE: &str = "default";
+pub use aijia_activities::task_policy::DEFAULT_QUEUE;
 
 /// Where a task stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -410,7 +410,7 @@ impl Store {
             self.task_wake().notify_all();
         } else {
             self.task_wake()
-                .notify(commit.tasks.iter().map(|(activity, _)| activity.as_str()));
+                .notify(commit.tasks.iter().map(|t| t.activity.as_str()));
         }
     }
 }

@@ -55,7 +55,7 @@ pub async fn run(
         };
         let spec = ClaimSpec {
             worker_id: worker_id(),
-            task_queue: config.task_queue.clone(),
+            task_queue: config.task_policy.for_activity(&activity).queue.clone(),
             activities: vec![activity.clone()],
             limit: 1 + u32::try_from(slots.available_permits()).unwrap_or(0),
         };

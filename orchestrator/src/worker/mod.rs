@@ -20,13 +20,13 @@ pub mod sweeper;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use aijia_activities::{AdaptersConfig, Registry};
+use aijia_activities::{AdaptersConfig, Registry, TaskPolicy};
 use anyhow::Context;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::Engine;
-use crate::store::{DEFAULT_QUEUE, Store};
+use crate::store::Store;
 
 /// The in-process workers and the task housekeeping of one server.
 #[derive(Debug, Clone)]
@@ -40,8 +40,9 @@ pub struct WorkerConfig {
     pub adapters_file: Option<PathBuf>,
     /// The activities to run in-process instead of the built-in ones (tests, embedders).
     pub registry: Option<Registry>,
-    /// The queue the in-process workers serve.
-    pub task_queue: String,
+    /// Which queue each activity type's tasks go to and how they are retried; the in-process
+    /// worker of a type serves that type's queue.
+    pub task_policy: TaskPolicy,
     /// How long an in-process worker's claim lasts between heartbeats.
     pub lease: Duration,
     /// The longest a waiting worker sleeps without being woken.
@@ -59,7 +60,7 @@ impl Default for WorkerConfig {
             remote_only: Vec::new(),
             adapters_file: None,
             registry: None,
-            task_queue: DEFAULT_QUEUE.to_owned(),
+            task_policy: TaskPolicy::builtin(),
             lease: Duration::from_secs(30),
             poll_interval: Duration::from_secs(2),
             sweep_interval: Duration::from_secs(5),

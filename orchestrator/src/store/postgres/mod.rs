@@ -67,7 +67,7 @@ impl PgStore {
     }
 
     pub async fn create(&self, c: &Commit) -> Result<bool, StoreError> {
-        let (timer_names, timer_times, timer_actions, activities, inputs, keys) = children(c);
+        let mut children = children(c);
         let waiting = c.case.waiting.as_ref();
         let result = sqlx::query(
             "WITH ins AS (
@@ -85,9 +85,11 @@ impl PgStore {
                 SELECT ins.id, t.name, t.fire_at, 1, t.action
                 FROM ins, unnest($17::text[], $18::timestamptz[], $22::jsonb[]) AS t(name, fire_at, action)
             ), tk AS (
-                INSERT INTO activity_tasks (case_id, activity, input, idempotency_key, created_seq, created_at, run_at)
-                SELECT ins.id, t.activity, t.input, t.key, 1, $11, $11
-                FROM ins, unnest($19::text[], $20::jsonb[], $21::text[]) AS t(activity, input, key)
+                INSERT INTO activity_tasks (case_id, activity, input, idempotency_key, created_seq,
+                                            created_at, run_at, task_queue, retry_policy)
+                SELECT ins.id, t.activity, t.input, t.key, 1, $11, $11, t.queue, t.policy
+                FROM ins, unnest($19::text[], $20::jsonb[], $21::text[], $24::text[], $25::jsonb[])
+                     AS t(activity, input, key, queue, policy)
             )
             SELECT count(*) AS created,
                    bool_or(CASE WHEN cardinality($19::text[]) > 0
@@ -112,13 +114,10 @@ impl PgStore {
         .bind(c.actor.role.as_str())
         .bind(&c.actor.id)
         .bind(Json(&c.effects))
-        .bind(timer_names)
-        .bind(timer_times)
-        .bind(activities)
-        .bind(inputs)
-        .bind(keys)
-        .bind(timer_actions)
+        .bind_arrays(&mut children)
         .bind(c.wakes_timers())
+        .bind(children.queues)
+        .bind(children.retry_policies)
         .fetch_one(&self.pool)
         .await;
         match result {
@@ -138,7 +137,7 @@ impl PgStore {
     }
 
     pub async fn commit(&self, c: &Commit) -> Result<(), CommitError> {
-        let (timer_names, timer_times, timer_actions, activities, inputs, keys) = children(c);
+        let mut children = children(c);
         let waiting = c.case.waiting.as_ref();
         let row = sqlx::query(
             "WITH cl AS (
@@ -179,9 +178,11 @@ impl PgStore {
                 DO UPDATE SET fire_at = EXCLUDED.fire_at, created_seq = EXCLUDED.created_seq,
                               action = EXCLUDED.action, locked_until = NULL
             ), tk AS (
-                INSERT INTO activity_tasks (case_id, activity, input, idempotency_key, created_seq, created_at, run_at)
-                SELECT upd.id, t.activity, t.input, t.key, upd.version, $8, $8
-                FROM upd, unnest($18::text[], $19::jsonb[], $20::text[]) AS t(activity, input, key)
+                INSERT INTO activity_tasks (case_id, activity, input, idempotency_key, created_seq,
+                                            created_at, run_at, task_queue, retry_policy)
+                SELECT upd.id, t.activity, t.input, t.key, upd.version, $8, $8, t.queue, t.policy
+                FROM upd, unnest($18::text[], $19::jsonb[], $20::text[], $28::text[], $29::jsonb[])
+                     AS t(activity, input, key, queue, policy)
             ), tu AS (
                 UPDATE activity_tasks t
                 SET state = $22::jsonb->>'state',
@@ -238,18 +239,15 @@ impl PgStore {
         .bind(&c.request_id)
         .bind(Json(&c.effects))
         .bind(&c.timers_to_cancel)
-        .bind(timer_names)
-        .bind(timer_times)
-        .bind(activities)
-        .bind(inputs)
-        .bind(keys)
-        .bind(timer_actions)
+        .bind_arrays(&mut children)
         .bind(c.task_update.as_ref().map(|u| Json(u.param())))
         .bind(c.cancel_tasks)
         .bind(c.needs_operator())
         .bind(c.wakes_timers())
         .bind(Json(&c.drafts))
         .bind(c.automation_fence)
+        .bind(children.queues)
+        .bind(children.retry_policies)
         .fetch_optional(&self.pool)
         .await
         .map_err(|e| match violated(&e).as_deref() {
@@ -428,28 +426,54 @@ impl PgStore {
     }
 }
 
-type Children = (
-    Vec<String>,
-    Vec<DateTime<Utc>>,
-    Vec<Json<serde_json::Value>>,
-    Vec<String>,
-    Vec<Json<serde_json::Value>>,
-    Vec<String>,
-);
-
 /// The timers and tasks of a commit as parallel arrays, for `unnest`.
+struct Children {
+    timer_names: Vec<String>,
+    timer_times: Vec<DateTime<Utc>>,
+    timer_actions: Vec<Json<serde_json::Value>>,
+    activities: Vec<String>,
+    inputs: Vec<Json<serde_json::Value>>,
+    keys: Vec<String>,
+    queues: Vec<String>,
+    retry_policies: Vec<Json<serde_json::Value>>,
+}
+
+/// Binds a commit's timer and task arrays in the order both commit statements number them:
+/// timer names, timer times, activities, inputs, idempotency keys, timer actions.
+trait BindArrays<'q> {
+    fn bind_arrays(self, children: &mut Children) -> Self;
+}
+
+impl<'q> BindArrays<'q> for sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    fn bind_arrays(self, c: &mut Children) -> Self {
+        self.bind(std::mem::take(&mut c.timer_names))
+            .bind(std::mem::take(&mut c.timer_times))
+            .bind(std::mem::take(&mut c.activities))
+            .bind(std::mem::take(&mut c.inputs))
+            .bind(std::mem::take(&mut c.keys))
+            .bind(std::mem::take(&mut c.timer_actions))
+    }
+}
+
 fn children(c: &Commit) -> Children {
-    (
-        c.timers_to_start.iter().map(|t| t.name.clone()).collect(),
-        c.timers_to_start.iter().map(|t| t.fire_at).collect(),
-        c.timers_to_start
+    Children {
+        timer_names: c.timers_to_start.iter().map(|t| t.name.clone()).collect(),
+        timer_times: c.timers_to_start.iter().map(|t| t.fire_at).collect(),
+        timer_actions: c
+            .timers_to_start
             .iter()
             .map(|t| Json(t.action.clone()))
             .collect(),
-        c.tasks.iter().map(|(a, _)| a.clone()).collect(),
-        c.tasks.iter().map(|(_, i)| Json(i.clone())).collect(),
-        c.task_keys(),
-    )
+        activities: c.tasks.iter().map(|t| t.activity.clone()).collect(),
+        inputs: c.tasks.iter().map(|t| Json(t.input.clone())).collect(),
+        keys: c.task_keys(),
+        queues: c.tasks.iter().map(|t| t.task_queue.clone()).collect(),
+        retry_policies: c
+            .tasks
+            .iter()
+            .map(|t| Json(serde_json::to_value(&t.retry_policy).unwrap_or_default()))
+            .collect(),
+    }
 }
 
 fn json<T: serde::de::DeserializeOwned>(

@@ -400,17 +400,20 @@ async fn write_children(
         .execute(&mut **tx)
         .await?;
     }
-    for ((activity, input), key) in c.tasks.iter().zip(c.task_keys()) {
+    for (task, key) in c.tasks.iter().zip(c.task_keys()) {
         sqlx::query(
-            "INSERT INTO activity_tasks (case_id, activity, input, idempotency_key, created_seq, created_at, run_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+            "INSERT INTO activity_tasks (case_id, activity, input, idempotency_key, created_seq,
+                                         created_at, run_at, task_queue, retry_policy)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8)",
         )
         .bind(c.case_id)
-        .bind(activity)
-        .bind(encode_json(input))
+        .bind(&task.activity)
+        .bind(encode_json(&task.input))
         .bind(key)
         .bind(c.seq())
         .bind(micros(c.at))
+        .bind(&task.task_queue)
+        .bind(encode_json(&task.retry_policy))
         .execute(&mut **tx)
         .await?;
     }

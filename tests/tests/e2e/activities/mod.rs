@@ -12,6 +12,7 @@
 //! - `remote`: a remote worker over loopback gRPC serves an activity type; wake-ups across
 //!   processes sharing one PostgreSQL.
 //! - `bad_input`: every invalid worker or operator request is refused, naming the field.
+//! - `task_policy`: each activity type's queue and retry policy from the task policy file.
 //! - `crash`: SIGKILL the server while remote workers complete tasks; nothing is lost and
 //!   each result is applied exactly once.
 
@@ -24,3 +25,4 @@ mod races;
 mod remote;
 mod retries;
 mod support;
+mod task_policy;

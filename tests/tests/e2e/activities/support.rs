@@ -57,12 +57,23 @@ impl Worker {
         wait: Duration,
         lease_secs: i64,
     ) -> Result<Option<pb::PollActivityTaskResponse>, Status> {
+        self.try_poll_queue("", activity, wait, lease_secs).await
+    }
+
+    /// Polls `queue` (empty: the default queue).
+    pub async fn try_poll_queue(
+        &self,
+        queue: &str,
+        activity: &str,
+        wait: Duration,
+        lease_secs: i64,
+    ) -> Result<Option<pb::PollActivityTaskResponse>, Status> {
         let resp = self
             .client
             .clone()
             .poll_activity_task(pb::PollActivityTaskRequest {
                 worker_id: self.id.clone(),
-                task_queue: String::new(),
+                task_queue: queue.to_owned(),
                 activity_types: vec![activity.to_owned()],
                 wait: Some(prost_types::Duration {
                     seconds: wait.as_secs() as i64,

@@ -8,7 +8,8 @@ use aijia_workflows::{Actor, Event};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Store, StoreError};
+use super::columns::Columns;
+use super::{Store, StoreError, actor};
 
 /// One automation policy version.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,4 +145,55 @@ pub(crate) fn decode_policy(
         detail: e.to_string(),
     })?;
     Ok(AutomationPolicy { modes, paused })
+}
+
+/// A policy version row whose columns carry `prefix`; `None` when its version is NULL (an
+/// outer join found none).
+pub(crate) fn policy_row(
+    row: &impl Columns,
+    prefix: &str,
+) -> Result<Option<PolicyVersionRow>, StoreError> {
+    let col = |name: &str| format!("{prefix}{name}");
+    let Some(version) = row.opt_int(&col("version"))? else {
+        return Ok(None);
+    };
+    Ok(Some(PolicyVersionRow {
+        version,
+        policy: decode_policy(row.json(&col("modes"))?, row.flag(&col("paused"))?)?,
+        change: row.text(&col("change"))?,
+        reason: row.text(&col("reason"))?,
+        forced: row.flag(&col("forced"))?,
+        actor: actor(row.text(&col("actor_role"))?, row.text(&col("actor_id"))?)?,
+        request_id: row.opt_text(&col("request_id"))?,
+        created_at: row.time(&col("created_at"))?,
+    }))
+}
+
+/// A risk policy activation row whose columns carry `prefix`; `None` when its seq is NULL.
+pub(crate) fn activation_row(
+    row: &impl Columns,
+    prefix: &str,
+) -> Result<Option<RiskActivation>, StoreError> {
+    let col = |name: &str| format!("{prefix}{name}");
+    let Some(seq) = row.opt_int(&col("seq"))? else {
+        return Ok(None);
+    };
+    Ok(Some(RiskActivation {
+        seq,
+        version: row.text(&col("version"))?,
+        reason: row.text(&col("reason"))?,
+        actor: actor(row.text(&col("actor_role"))?, row.text(&col("actor_id"))?)?,
+        request_id: row.opt_text(&col("request_id"))?,
+        at: row.time(&col("at"))?,
+    }))
+}
+
+/// A `draft_submitted` history row: `case_id, seq, at, payload`.
+pub(crate) fn submitted_draft(row: &impl Columns) -> Result<SubmittedDraftEvent, StoreError> {
+    Ok(SubmittedDraftEvent {
+        case_id: row.uuid("case_id")?,
+        seq: row.int("seq")?,
+        at: row.time("at")?,
+        event: row.json("payload")?,
+    })
 }

@@ -16,6 +16,7 @@ macro_rules! dispatch {
 }
 
 pub mod automation;
+mod columns;
 mod postgres;
 pub mod review;
 mod schedules;
@@ -30,6 +31,7 @@ use aijia_workflows::{Actor, Case, CaseState, Decision, Effect, Event};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use columns::Columns;
 pub use postgres::PgStore;
 pub use schedules::{CreatedSchedule, FireRecord, StoredSchedule};
 pub use sqlite::SqliteStore;
@@ -67,6 +69,28 @@ pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
         what,
         detail: e.to_string(),
+    })
+}
+
+/// A case row: `id, version, data`.
+pub(crate) fn stored_case(row: &impl Columns) -> Result<StoredCase, StoreError> {
+    Ok(StoredCase {
+        id: row.uuid("id")?,
+        version: row.int("version")?,
+        case: row.json("data")?,
+    })
+}
+
+/// A history row: `seq, payload, actor_role, actor_id, request_id, at, case_after, effects`.
+pub(crate) fn history_event(row: &impl Columns) -> Result<HistoryEvent, StoreError> {
+    Ok(HistoryEvent {
+        seq: row.int("seq")?,
+        event: row.json("payload")?,
+        actor: actor(row.text("actor_role")?, row.text("actor_id")?)?,
+        request_id: row.text("request_id")?,
+        at: row.time("at")?,
+        case_after: row.json("case_after")?,
+        effects: row.json("effects")?,
     })
 }
 

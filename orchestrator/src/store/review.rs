@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::columns::Columns;
 use super::{Store, StoreError, StoredCase};
 
 /// Someone who may decide drafts.
@@ -153,6 +154,39 @@ impl Store {
     ) -> Result<Option<CustomerContext>, StoreError> {
         dispatch!(self, s => s.customer_context(customer_id).await)
     }
+}
+
+/// A reviewer row: every column of `reviewers`.
+pub(crate) fn reviewer(row: &impl Columns) -> Result<Reviewer, StoreError> {
+    Ok(Reviewer {
+        id: row.text("id")?,
+        display_name: row.text("display_name")?,
+        teams: row.json("teams")?,
+        active: row.flag("active")?,
+        added_by: row.text("added_by")?,
+        added_at: row.time("added_at")?,
+        updated_at: row.time("updated_at")?,
+    })
+}
+
+/// A customer context row: every column of `customer_contexts`.
+pub(crate) fn customer_context(row: &impl Columns) -> Result<CustomerContext, StoreError> {
+    Ok(CustomerContext {
+        customer_id: row.text("customer_id")?,
+        context: row.json("context")?,
+        updated_by: row.text("updated_by")?,
+        updated_at: row.time("updated_at")?,
+    })
+}
+
+/// A review queue row: the draft's number and its case (`number, id, version, data`).
+pub(crate) fn queued_draft(row: &impl Columns) -> Result<(u32, StoredCase), StoreError> {
+    let number = row.int("number")?;
+    let number = u32::try_from(number).map_err(|_| StoreError::Corrupt {
+        what: "draft number",
+        detail: number.to_string(),
+    })?;
+    Ok((number, super::stored_case(row)?))
 }
 
 /// The tallies of `(action type, draft status, count)` rows.

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::columns::Columns;
 use super::{Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -111,4 +112,29 @@ impl Store {
     ) -> Result<Vec<FireRecord>, StoreError> {
         dispatch!(self, s => s.recent_fires(schedule_id, limit).await)
     }
+}
+
+/// A schedule row: `id, name, spec, paused, last_nominal, next_fire_at, created_at, updated_at`.
+pub(crate) fn schedule(row: &impl Columns) -> Result<StoredSchedule, StoreError> {
+    Ok(StoredSchedule {
+        id: row.uuid("id")?,
+        name: row.text("name")?,
+        spec: row.json("spec")?,
+        paused: row.flag("paused")?,
+        last_nominal: row.opt_time("last_nominal")?,
+        next_fire_at: row.opt_time("next_fire_at")?,
+        created_at: row.time("created_at")?,
+        updated_at: row.time("updated_at")?,
+    })
+}
+
+/// A fire row: `nominal, actual, outcome, detail, request_id`.
+pub(crate) fn fire(row: &impl Columns) -> Result<FireRecord, StoreError> {
+    Ok(FireRecord {
+        nominal: row.time("nominal")?,
+        actual: row.time("actual")?,
+        outcome: row.text("outcome")?,
+        detail: row.text("detail")?,
+        request_id: row.opt_text("request_id")?,
+    })
 }

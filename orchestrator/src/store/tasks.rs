@@ -19,6 +19,7 @@ use tokio::sync::Notify;
 use tokio::sync::futures::Notified;
 use uuid::Uuid;
 
+use super::columns::Columns;
 use super::{Applied, Commit, Store, StoreError, StoredCase};
 
 /// The PostgreSQL channel a commit notifies when it makes tasks runnable.
@@ -413,6 +414,35 @@ impl Store {
                 .notify(commit.tasks.iter().map(|t| t.activity.as_str()));
         }
     }
+}
+
+/// A task row: every column of `activity_tasks`.
+pub(crate) fn task_row(row: &impl Columns) -> Result<TaskRow, StoreError> {
+    let state = row.text("state")?;
+    Ok(TaskRow {
+        id: row.int("id")?,
+        case_id: row.uuid("case_id")?,
+        activity: row.text("activity")?,
+        task_queue: row.text("task_queue")?,
+        input: row.json("input")?,
+        idempotency_key: row.text("idempotency_key")?,
+        state: TaskState::parse(&state).map_err(|detail| StoreError::Corrupt {
+            what: "task state",
+            detail,
+        })?,
+        attempts: u32::try_from(row.int("attempts")?).unwrap_or(0),
+        claims: row.int("claims")?,
+        run_at: row.time("run_at")?,
+        created_at: row.time("created_at")?,
+        updated_at: row.time("updated_at")?,
+        lease_owner: row.opt_text("lease_owner")?,
+        lease_expires_at: row.opt_time("lease_expires_at")?,
+        retry_policy: row.json("retry_policy")?,
+        last_error: row.opt_json("last_error")?,
+        heartbeat_details: row.opt_json("heartbeat_details")?,
+        result: row.opt_json("result")?,
+        completed_at: row.opt_time("completed_at")?,
+    })
 }
 
 #[cfg(test)]

@@ -2,14 +2,14 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::Row;
-use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 
 use super::PgStore;
 use crate::store::automation::{
-    ActivePolicies, Appended, PolicyVersionRow, RiskActivation, SubmittedDraftEvent, decode_policy,
+    ActivePolicies, Appended, PolicyVersionRow, RiskActivation, SubmittedDraftEvent,
+    activation_row, policy_row, submitted_draft,
 };
-use crate::store::{StoreError, actor, db};
+use crate::store::{StoreError, db};
 
 macro_rules! policy_columns {
     () => {
@@ -21,48 +21,6 @@ macro_rules! activation_columns {
     () => {
         "seq, version, reason, actor_role, actor_id, request_id, at"
     };
-}
-
-fn policy_row(row: &PgRow, prefix: &str) -> Result<Option<PolicyVersionRow>, StoreError> {
-    let col = |name: &str| format!("{prefix}{name}");
-    let Some(version) = row.get::<Option<i64>, _>(col("version").as_str()) else {
-        return Ok(None);
-    };
-    Ok(Some(PolicyVersionRow {
-        version,
-        policy: decode_policy(
-            row.get::<Json<serde_json::Value>, _>(col("modes").as_str())
-                .0,
-            row.get(col("paused").as_str()),
-        )?,
-        change: row.get(col("change").as_str()),
-        reason: row.get(col("reason").as_str()),
-        forced: row.get(col("forced").as_str()),
-        actor: actor(
-            row.get(col("actor_role").as_str()),
-            row.get(col("actor_id").as_str()),
-        )?,
-        request_id: row.get(col("request_id").as_str()),
-        created_at: row.get(col("created_at").as_str()),
-    }))
-}
-
-fn activation_row(row: &PgRow, prefix: &str) -> Result<Option<RiskActivation>, StoreError> {
-    let col = |name: &str| format!("{prefix}{name}");
-    let Some(seq) = row.get::<Option<i64>, _>(col("seq").as_str()) else {
-        return Ok(None);
-    };
-    Ok(Some(RiskActivation {
-        seq,
-        version: row.get(col("version").as_str()),
-        reason: row.get(col("reason").as_str()),
-        actor: actor(
-            row.get(col("actor_role").as_str()),
-            row.get(col("actor_id").as_str()),
-        )?,
-        request_id: row.get(col("request_id").as_str()),
-        at: row.get(col("at").as_str()),
-    }))
 }
 
 fn is_unique_violation(err: &sqlx::Error) -> bool {
@@ -306,15 +264,6 @@ impl PgStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db("reading submitted drafts"))?;
-        rows.iter()
-            .map(|row| {
-                Ok(SubmittedDraftEvent {
-                    case_id: row.get("case_id"),
-                    seq: row.get("seq"),
-                    at: row.get("at"),
-                    event: super::json(row, "payload")?,
-                })
-            })
-            .collect()
+        rows.iter().map(submitted_draft).collect()
     }
 }

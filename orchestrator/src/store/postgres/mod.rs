@@ -4,14 +4,15 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::types::Json;
 use sqlx::{ConnectOptions, Row};
 use uuid::Uuid;
 
+use super::columns::Columns;
 use super::{
     Applied, CaseFilter, Commit, CommitError, HistoryEvent, PendingTimer, SignalSnapshot, Started,
-    StoreError, StoredCase, db,
+    StoreError, StoredCase, db, history_event, stored_case,
 };
 
 mod automation;
@@ -287,7 +288,7 @@ impl PgStore {
             Started::ByRequest(Applied {
                 case_id: id,
                 seq: 1,
-                case_after: json(&row, "case_after")?,
+                case_after: row.json("case_after")?,
             })
         } else {
             Started::OpenCase(stored_case(&row)?)
@@ -319,7 +320,7 @@ impl PgStore {
             Some(seq) => Some(Applied {
                 case_id,
                 seq,
-                case_after: json(&row, "case_after")?,
+                case_after: row.json("case_after")?,
             }),
             None => None,
         };
@@ -410,19 +411,7 @@ impl PgStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db("reading case history"))?;
-        rows.iter()
-            .map(|row| {
-                Ok(HistoryEvent {
-                    seq: row.get("seq"),
-                    event: json(row, "payload")?,
-                    actor: super::actor(row.get("actor_role"), row.get("actor_id"))?,
-                    request_id: row.get("request_id"),
-                    at: row.get("at"),
-                    case_after: json(row, "case_after")?,
-                    effects: json(row, "effects")?,
-                })
-            })
-            .collect()
+        rows.iter().map(history_event).collect()
     }
 }
 
@@ -474,24 +463,4 @@ fn children(c: &Commit) -> Children {
             .map(|t| Json(serde_json::to_value(&t.retry_policy).unwrap_or_default()))
             .collect(),
     }
-}
-
-fn json<T: serde::de::DeserializeOwned>(
-    row: &PgRow,
-    column: &'static str,
-) -> Result<T, StoreError> {
-    row.try_get::<Json<T>, _>(column)
-        .map(|j| j.0)
-        .map_err(|e| StoreError::Corrupt {
-            what: column,
-            detail: e.to_string(),
-        })
-}
-
-fn stored_case(row: &PgRow) -> Result<StoredCase, StoreError> {
-    Ok(StoredCase {
-        id: row.get("id"),
-        version: row.get("version"),
-        case: json(row, "data")?,
-    })
 }

@@ -5,24 +5,13 @@ use std::collections::HashMap;
 use aijia_workflows::automation::ReviewTally;
 use chrono::{DateTime, Utc};
 use sqlx::Row;
-use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 
 use super::PgStore;
-use crate::store::review::{CustomerContext, ReviewQuery, Reviewer, tallies};
+use crate::store::review::{
+    CustomerContext, ReviewQuery, Reviewer, customer_context, queued_draft, reviewer, tallies,
+};
 use crate::store::{StoreError, StoredCase, db};
-
-fn reviewer(row: &PgRow) -> Reviewer {
-    Reviewer {
-        id: row.get("id"),
-        display_name: row.get("display_name"),
-        teams: row.get::<Json<Vec<String>>, _>("teams").0,
-        active: row.get("active"),
-        added_by: row.get("added_by"),
-        added_at: row.get("added_at"),
-        updated_at: row.get("updated_at"),
-    }
-}
 
 impl PgStore {
     pub async fn upsert_reviewer(&self, r: &Reviewer) -> Result<Reviewer, StoreError> {
@@ -42,7 +31,7 @@ impl PgStore {
         .fetch_one(&self.pool)
         .await
         .map_err(db("registering a reviewer"))?;
-        Ok(reviewer(&row))
+        reviewer(&row)
     }
 
     pub async fn get_reviewer(&self, id: &str) -> Result<Option<Reviewer>, StoreError> {
@@ -54,7 +43,7 @@ impl PgStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(db("reading a reviewer"))?;
-        Ok(row.as_ref().map(reviewer))
+        row.as_ref().map(reviewer).transpose()
     }
 
     pub async fn list_reviewers(&self) -> Result<Vec<Reviewer>, StoreError> {
@@ -65,7 +54,7 @@ impl PgStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db("listing reviewers"))?;
-        Ok(rows.iter().map(reviewer).collect())
+        rows.iter().map(reviewer).collect()
     }
 
     pub async fn review_queue(
@@ -104,12 +93,7 @@ impl PgStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db("reading the review queue"))?;
-        rows.iter()
-            .map(|row| {
-                let number: i32 = row.get("number");
-                Ok((number.unsigned_abs(), super::stored_case(row)?))
-            })
-            .collect()
+        rows.iter().map(queued_draft).collect()
     }
 
     pub async fn review_tallies(
@@ -161,11 +145,6 @@ impl PgStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(db("reading a customer's context"))?;
-        Ok(row.map(|row| CustomerContext {
-            customer_id: row.get("customer_id"),
-            context: row.get::<Json<serde_json::Value>, _>("context").0,
-            updated_by: row.get("updated_by"),
-            updated_at: row.get("updated_at"),
-        }))
+        row.as_ref().map(customer_context).transpose()
     }
 }

@@ -1,13 +1,11 @@
 //! Schedules on PostgreSQL.
 
 use chrono::{DateTime, Utc};
-use sqlx::Row;
-use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::PgStore;
-use crate::store::schedules::{CreatedSchedule, FireRecord, StoredSchedule};
+use crate::store::schedules::{CreatedSchedule, FireRecord, StoredSchedule, fire, schedule};
 use crate::store::{StoreError, db};
 
 /// The columns every schedule query returns, spliced in at compile time.
@@ -15,29 +13,6 @@ macro_rules! columns {
     () => {
         "id, name, spec, paused, last_nominal, next_fire_at, created_at, updated_at"
     };
-}
-
-fn schedule(row: &PgRow) -> StoredSchedule {
-    StoredSchedule {
-        id: row.get("id"),
-        name: row.get("name"),
-        spec: row.get::<Json<serde_json::Value>, _>("spec").0,
-        paused: row.get("paused"),
-        last_nominal: row.get("last_nominal"),
-        next_fire_at: row.get("next_fire_at"),
-        created_at: row.get("created_at"),
-        updated_at: row.get("updated_at"),
-    }
-}
-
-fn fire(row: &PgRow) -> FireRecord {
-    FireRecord {
-        nominal: row.get("nominal"),
-        actual: row.get("actual"),
-        outcome: row.get("outcome"),
-        detail: row.get("detail"),
-        request_id: row.get("request_id"),
-    }
 }
 
 impl PgStore {
@@ -76,13 +51,13 @@ impl PgStore {
         .await
         .map_err(db("looking up a schedule"))?;
         Ok(match earlier {
-            Some(row) => CreatedSchedule::Repeated(schedule(&row)),
+            Some(row) => CreatedSchedule::Repeated(schedule(&row)?),
             None => CreatedSchedule::NameTaken,
         })
     }
 
     pub async fn get_schedule(&self, id: Uuid) -> Result<Option<StoredSchedule>, StoreError> {
-        Ok(sqlx::query(concat!(
+        sqlx::query(concat!(
             "SELECT ",
             columns!(),
             " FROM schedules WHERE id = $1"
@@ -91,7 +66,8 @@ impl PgStore {
         .fetch_optional(self.pool())
         .await
         .map_err(db("reading a schedule"))?
-        .map(|r| schedule(&r)))
+        .map(|r| schedule(&r))
+        .transpose()
     }
 
     pub async fn list_schedules(
@@ -99,7 +75,7 @@ impl PgStore {
         after_name: Option<&str>,
         limit: u32,
     ) -> Result<Vec<StoredSchedule>, StoreError> {
-        Ok(sqlx::query(concat!(
+        sqlx::query(concat!(
             "SELECT ",
             columns!(),
             " FROM schedules WHERE ($1::text IS NULL OR name > $1)
@@ -112,7 +88,7 @@ impl PgStore {
         .map_err(db("listing schedules"))?
         .iter()
         .map(schedule)
-        .collect())
+        .collect()
     }
 
     pub async fn save_schedule(&self, s: &StoredSchedule) -> Result<bool, StoreError> {
@@ -147,7 +123,7 @@ impl PgStore {
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> Result<Option<StoredSchedule>, StoreError> {
-        Ok(sqlx::query(concat!(
+        sqlx::query(concat!(
             "UPDATE schedules SET locked_until = $2
              WHERE id = (
                  SELECT id FROM schedules
@@ -165,7 +141,8 @@ impl PgStore {
         .fetch_optional(self.pool())
         .await
         .map_err(db("claiming a due schedule"))?
-        .map(|r| schedule(&r)))
+        .map(|r| schedule(&r))
+        .transpose()
     }
 
     pub async fn finish_fires(
@@ -241,7 +218,7 @@ impl PgStore {
         schedule_id: Uuid,
         request_id: &str,
     ) -> Result<Option<FireRecord>, StoreError> {
-        Ok(sqlx::query(
+        sqlx::query(
             "SELECT nominal, actual, outcome, detail, request_id FROM schedule_fires
              WHERE schedule_id = $1 AND request_id = $2",
         )
@@ -250,7 +227,8 @@ impl PgStore {
         .fetch_optional(self.pool())
         .await
         .map_err(db("looking up a triggered fire"))?
-        .map(|r| fire(&r)))
+        .map(|r| fire(&r))
+        .transpose()
     }
 
     pub async fn recent_fires(
@@ -258,7 +236,7 @@ impl PgStore {
         schedule_id: Uuid,
         limit: u32,
     ) -> Result<Vec<FireRecord>, StoreError> {
-        Ok(sqlx::query(
+        sqlx::query(
             "SELECT nominal, actual, outcome, detail, request_id FROM schedule_fires
              WHERE schedule_id = $1 ORDER BY nominal DESC LIMIT $2",
         )
@@ -269,6 +247,6 @@ impl PgStore {
         .map_err(db("reading schedule fires"))?
         .iter()
         .map(fire)
-        .collect())
+        .collect()
     }
 }

@@ -6,13 +6,13 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::Row;
-use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use super::{PgStore, json};
+use super::PgStore;
+use crate::store::columns::Columns;
 use crate::store::tasks::{
-    ClaimSpec, TaskError, TaskFilter, TaskRow, TaskSnapshot, TaskState, TaskWake,
+    ClaimSpec, TaskError, TaskFilter, TaskRow, TaskSnapshot, TaskState, TaskWake, task_row,
 };
 use crate::store::{Applied, StoreError, db};
 
@@ -108,7 +108,7 @@ impl PgStore {
             Some(_) => Some(crate::store::StoredCase {
                 id: row.get("c_id"),
                 version: row.get("c_version"),
-                case: json(&row, "c_data")?,
+                case: row.json("c_data")?,
             }),
             None => None,
         };
@@ -116,7 +116,7 @@ impl PgStore {
             Some(seq) => Some(Applied {
                 case_id: task.case_id,
                 seq,
-                case_after: json(&row, "e_case_after")?,
+                case_after: row.json("e_case_after")?,
             }),
             None => None,
         };
@@ -278,46 +278,4 @@ impl PgStore {
         .map_err(db("deleting finished tasks"))?;
         Ok(done.rows_affected())
     }
-}
-
-fn task_row(row: &PgRow) -> Result<TaskRow, StoreError> {
-    let state: String = row.get("state");
-    Ok(TaskRow {
-        id: row.get("id"),
-        case_id: row.get("case_id"),
-        activity: row.get("activity"),
-        task_queue: row.get("task_queue"),
-        input: row.get::<Json<Value>, _>("input").0,
-        idempotency_key: row.get("idempotency_key"),
-        state: TaskState::parse(&state).map_err(|detail| StoreError::Corrupt {
-            what: "task state",
-            detail,
-        })?,
-        attempts: u32::try_from(row.get::<i32, _>("attempts")).unwrap_or(0),
-        claims: row.get("claims"),
-        run_at: row.get("run_at"),
-        created_at: row.get("created_at"),
-        updated_at: row.get("updated_at"),
-        lease_owner: row.get("lease_owner"),
-        lease_expires_at: row.get("lease_expires_at"),
-        retry_policy: json(row, "retry_policy")?,
-        last_error: optional_json(row, "last_error")?,
-        heartbeat_details: row
-            .get::<Option<Json<Value>>, _>("heartbeat_details")
-            .map(|j| j.0),
-        result: row.get::<Option<Json<Value>>, _>("result").map(|j| j.0),
-        completed_at: row.get("completed_at"),
-    })
-}
-
-fn optional_json<T: serde::de::DeserializeOwned>(
-    row: &PgRow,
-    column: &'static str,
-) -> Result<Option<T>, StoreError> {
-    row.try_get::<Option<Json<T>>, _>(column)
-        .map(|j| j.map(|j| j.0))
-        .map_err(|e| StoreError::Corrupt {
-            what: column,
-            detail: e.to_string(),
-        })
 }

@@ -2,13 +2,13 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
 
-use super::{SqliteStore, from_micros, micros};
+use super::{SqliteStore, micros};
 use crate::store::automation::{
-    ActivePolicies, Appended, PolicyVersionRow, RiskActivation, SubmittedDraftEvent, decode_policy,
+    ActivePolicies, Appended, PolicyVersionRow, RiskActivation, SubmittedDraftEvent,
+    activation_row, policy_row, submitted_draft,
 };
-use crate::store::{StoreError, actor, db, decode_json, encode_json};
+use crate::store::{StoreError, db, encode_json};
 
 macro_rules! policy_columns {
     () => {
@@ -20,46 +20,6 @@ macro_rules! activation_columns {
     () => {
         "seq, version, reason, actor_role, actor_id, request_id, at"
     };
-}
-
-fn policy_row(row: &SqliteRow, prefix: &str) -> Result<Option<PolicyVersionRow>, StoreError> {
-    let col = |name: &str| format!("{prefix}{name}");
-    let Some(version) = row.get::<Option<i64>, _>(col("version").as_str()) else {
-        return Ok(None);
-    };
-    let modes: serde_json::Value =
-        decode_json("automation policy modes", row.get(col("modes").as_str()))?;
-    Ok(Some(PolicyVersionRow {
-        version,
-        policy: decode_policy(modes, row.get(col("paused").as_str()))?,
-        change: row.get(col("change").as_str()),
-        reason: row.get(col("reason").as_str()),
-        forced: row.get(col("forced").as_str()),
-        actor: actor(
-            row.get(col("actor_role").as_str()),
-            row.get(col("actor_id").as_str()),
-        )?,
-        request_id: row.get(col("request_id").as_str()),
-        created_at: from_micros("automation policy", row.get(col("created_at").as_str()))?,
-    }))
-}
-
-fn activation_row(row: &SqliteRow, prefix: &str) -> Result<Option<RiskActivation>, StoreError> {
-    let col = |name: &str| format!("{prefix}{name}");
-    let Some(seq) = row.get::<Option<i64>, _>(col("seq").as_str()) else {
-        return Ok(None);
-    };
-    Ok(Some(RiskActivation {
-        seq,
-        version: row.get(col("version").as_str()),
-        reason: row.get(col("reason").as_str()),
-        actor: actor(
-            row.get(col("actor_role").as_str()),
-            row.get(col("actor_id").as_str()),
-        )?,
-        request_id: row.get(col("request_id").as_str()),
-        at: from_micros("risk policy activation", row.get(col("at").as_str()))?,
-    }))
 }
 
 fn is_unique_violation(err: &sqlx::Error) -> bool {
@@ -303,15 +263,6 @@ impl SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db("reading submitted drafts"))?;
-        rows.iter()
-            .map(|row| {
-                Ok(SubmittedDraftEvent {
-                    case_id: row.get("case_id"),
-                    seq: row.get("seq"),
-                    at: from_micros("event", row.get("at"))?,
-                    event: decode_json("event", row.get("payload"))?,
-                })
-            })
-            .collect()
+        rows.iter().map(submitted_draft).collect()
     }
 }

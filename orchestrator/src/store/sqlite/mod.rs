@@ -7,15 +7,14 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{Row, Sqlite, Transaction};
 use uuid::Uuid;
 
 use super::{
     Applied, CaseFilter, Commit, CommitError, HistoryEvent, PendingTimer, SignalSnapshot, Started,
-    StoreError, StoredCase, db, decode_json, encode_json,
+    StoreError, StoredCase, db, decode_json, encode_json, history_event, stored_case,
 };
 
 mod automation;
@@ -344,19 +343,7 @@ impl SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db("reading case history"))?;
-        rows.iter()
-            .map(|row| {
-                Ok(HistoryEvent {
-                    seq: row.get("seq"),
-                    event: decode_json("event", row.get("payload"))?,
-                    actor: super::actor(row.get("actor_role"), row.get("actor_id"))?,
-                    request_id: row.get("request_id"),
-                    at: from_micros("event", row.get("at"))?,
-                    case_after: decode_json("case", row.get("case_after"))?,
-                    effects: decode_json("effects", row.get("effects"))?,
-                })
-            })
-            .collect()
+        rows.iter().map(history_event).collect()
     }
 }
 
@@ -418,12 +405,4 @@ async fn write_children(
         .await?;
     }
     Ok(())
-}
-
-fn stored_case(row: &SqliteRow) -> Result<StoredCase, StoreError> {
-    Ok(StoredCase {
-        id: row.get("id"),
-        version: row.get("version"),
-        case: decode_json("case", row.get("data"))?,
-    })
 }

@@ -5,23 +5,13 @@ use std::collections::HashMap;
 use aijia_workflows::automation::ReviewTally;
 use chrono::{DateTime, Utc};
 use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
 
-use super::{SqliteStore, from_micros, micros};
-use crate::store::review::{CustomerContext, DraftRow, ReviewQuery, Reviewer, tallies};
-use crate::store::{StoreError, StoredCase, db, decode_json, encode_json};
-
-fn reviewer(row: &SqliteRow) -> Result<Reviewer, StoreError> {
-    Ok(Reviewer {
-        id: row.get("id"),
-        display_name: row.get("display_name"),
-        teams: decode_json("reviewer teams", row.get("teams"))?,
-        active: row.get("active"),
-        added_by: row.get("added_by"),
-        added_at: from_micros("reviewer", row.get("added_at"))?,
-        updated_at: from_micros("reviewer", row.get("updated_at"))?,
-    })
-}
+use super::{SqliteStore, micros};
+use crate::store::review::{
+    CustomerContext, DraftRow, ReviewQuery, Reviewer, customer_context, queued_draft, reviewer,
+    tallies,
+};
+use crate::store::{StoreError, StoredCase, db, encode_json};
 
 impl SqliteStore {
     pub async fn upsert_reviewer(&self, r: &Reviewer) -> Result<Reviewer, StoreError> {
@@ -102,16 +92,7 @@ impl SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db("reading the review queue"))?;
-        rows.iter()
-            .map(|row| {
-                let number: i64 = row.get("number");
-                let number = u32::try_from(number).map_err(|_| StoreError::Corrupt {
-                    what: "draft number",
-                    detail: number.to_string(),
-                })?;
-                Ok((number, super::stored_case(row)?))
-            })
-            .collect()
+        rows.iter().map(queued_draft).collect()
     }
 
     pub async fn review_tallies(
@@ -163,15 +144,7 @@ impl SqliteStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(db("reading a customer's context"))?;
-        row.map(|row| {
-            Ok(CustomerContext {
-                customer_id: row.get("customer_id"),
-                context: decode_json("customer context", row.get("context"))?,
-                updated_by: row.get("updated_by"),
-                updated_at: from_micros("customer context", row.get("updated_at"))?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(customer_context).transpose()
     }
 }
 

@@ -1,48 +1,17 @@
 //! Schedules on SQLite (see postgres/schedules.rs; times are INTEGER microseconds here).
 
 use chrono::{DateTime, Utc};
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
 use uuid::Uuid;
 
-use super::{SqliteStore, from_micros, micros};
-use crate::store::schedules::{CreatedSchedule, FireRecord, StoredSchedule};
-use crate::store::{StoreError, db, decode_json, encode_json};
+use super::{SqliteStore, micros};
+use crate::store::schedules::{CreatedSchedule, FireRecord, StoredSchedule, fire, schedule};
+use crate::store::{StoreError, db, encode_json};
 
 /// The columns every schedule query returns, spliced in at compile time.
 macro_rules! columns {
     () => {
         "id, name, spec, paused, last_nominal, next_fire_at, created_at, updated_at"
     };
-}
-
-fn optional_time(row: &SqliteRow, column: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
-    row.get::<Option<i64>, _>(column)
-        .map(|us| from_micros("schedule time", us))
-        .transpose()
-}
-
-fn schedule(row: &SqliteRow) -> Result<StoredSchedule, StoreError> {
-    Ok(StoredSchedule {
-        id: row.get("id"),
-        name: row.get("name"),
-        spec: decode_json("schedule spec", row.get("spec"))?,
-        paused: row.get("paused"),
-        last_nominal: optional_time(row, "last_nominal")?,
-        next_fire_at: optional_time(row, "next_fire_at")?,
-        created_at: from_micros("schedule", row.get("created_at"))?,
-        updated_at: from_micros("schedule", row.get("updated_at"))?,
-    })
-}
-
-fn fire(row: &SqliteRow) -> Result<FireRecord, StoreError> {
-    Ok(FireRecord {
-        nominal: from_micros("fire", row.get("nominal"))?,
-        actual: from_micros("fire", row.get("actual"))?,
-        outcome: row.get("outcome"),
-        detail: row.get("detail"),
-        request_id: row.get("request_id"),
-    })
 }
 
 impl SqliteStore {

@@ -4,12 +4,12 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, Sqlite, Transaction};
 
 use super::{SqliteStore, from_micros, micros};
 use crate::store::tasks::{
     ClaimSpec, TaskChange, TaskError, TaskFilter, TaskRow, TaskSnapshot, TaskState, TaskWake,
+    task_row,
 };
 use crate::store::{Applied, Commit, StoreError, StoredCase, db, decode_json, encode_json};
 
@@ -356,45 +356,4 @@ pub(super) async fn cancel_case_tasks(
     .execute(&mut **tx)
     .await?;
     Ok(())
-}
-
-fn task_row(row: &SqliteRow) -> Result<TaskRow, StoreError> {
-    let state: String = row.get("state");
-    let optional_time = |column: &'static str| -> Result<Option<DateTime<Utc>>, StoreError> {
-        row.get::<Option<i64>, _>(column)
-            .map(|us| from_micros("task", us))
-            .transpose()
-    };
-    let optional_json = |column: &'static str| -> Result<Option<Value>, StoreError> {
-        row.get::<Option<String>, _>(column)
-            .map(|text| decode_json(column, &text))
-            .transpose()
-    };
-    Ok(TaskRow {
-        id: row.get("id"),
-        case_id: row.get("case_id"),
-        activity: row.get("activity"),
-        task_queue: row.get("task_queue"),
-        input: decode_json("task input", row.get("input"))?,
-        idempotency_key: row.get("idempotency_key"),
-        state: TaskState::parse(&state).map_err(|detail| StoreError::Corrupt {
-            what: "task state",
-            detail,
-        })?,
-        attempts: u32::try_from(row.get::<i64, _>("attempts")).unwrap_or(0),
-        claims: row.get("claims"),
-        run_at: from_micros("task", row.get("run_at"))?,
-        created_at: from_micros("task", row.get("created_at"))?,
-        updated_at: from_micros("task", row.get("updated_at"))?,
-        lease_owner: row.get("lease_owner"),
-        lease_expires_at: optional_time("lease_expires_at")?,
-        retry_policy: decode_json("retry policy", row.get("retry_policy"))?,
-        last_error: row
-            .get::<Option<String>, _>("last_error")
-            .map(|text| decode_json("last error", &text))
-            .transpose()?,
-        heartbeat_details: optional_json("heartbeat_details")?,
-        result: optional_json("result")?,
-        completed_at: optional_time("completed_at")?,
-    })
 }

@@ -15,7 +15,7 @@ use crate::event::Event;
 use crate::model::{Case, CaseState, Party};
 
 use super::step::Step;
-use super::{Profile, common};
+use super::{Profile, case_states, common};
 
 pub(super) const PROFILE: Profile = Profile {
     parties: &[Party::Customer, Party::Executor],
@@ -111,33 +111,6 @@ impl AppointmentConfirmation {
     }
 }
 
-impl AppointmentConfirmation {
-    fn after_transition(&mut self, source: &State, target: &State, step: &mut Step<'_>) {
-        step.entered(Some(source.case_state()), target.case_state());
-    }
-}
-
-impl State {
-    fn of(state: CaseState) -> Option<State> {
-        match state {
-            CaseState::WaitingForCustomer => Some(State::waiting_for_customer()),
-            CaseState::WaitingForExecutor => Some(State::waiting_for_executor()),
-            CaseState::WaitingForReview => Some(State::waiting_for_review()),
-            CaseState::Received => Some(State::received()),
-            CaseState::Completed => Some(State::completed()),
-            CaseState::Cancelled => Some(State::cancelled()),
-            CaseState::WaitingForPartner => None,
-        }
-    }
-
-    fn case_state(&self) -> CaseState {
-        match self {
-            State::WaitingForCustomer {} => CaseState::WaitingForCustomer,
-            State::WaitingForExecutor {} => CaseState::WaitingForExecutor,
-            State::WaitingForReview {} => CaseState::WaitingForReview,
-            State::Received {} => CaseState::Received,
-            State::Completed {} => CaseState::Completed,
-            State::Cancelled {} => CaseState::Cancelled,
-        }
-    }
-}
+case_states!(AppointmentConfirmation {
+    WaitingForCustomer, WaitingForExecutor, WaitingForReview, Received, Completed, Cancelled,
+} never { WaitingForPartner });

@@ -16,7 +16,7 @@ use crate::event::Event;
 use crate::model::{Case, CaseState, Party};
 
 use super::step::Step;
-use super::{Profile, common};
+use super::{Profile, case_states, common};
 
 pub(super) const PROFILE: Profile = Profile {
     parties: &[Party::Customer],
@@ -105,31 +105,6 @@ impl CompletionFeedback {
     }
 }
 
-impl CompletionFeedback {
-    fn after_transition(&mut self, source: &State, target: &State, step: &mut Step<'_>) {
-        step.entered(Some(source.case_state()), target.case_state());
-    }
-}
-
-impl State {
-    fn of(state: CaseState) -> Option<State> {
-        match state {
-            CaseState::WaitingForCustomer => Some(State::waiting_for_customer()),
-            CaseState::WaitingForReview => Some(State::waiting_for_review()),
-            CaseState::Received => Some(State::received()),
-            CaseState::Completed => Some(State::completed()),
-            CaseState::Cancelled => Some(State::cancelled()),
-            CaseState::WaitingForExecutor | CaseState::WaitingForPartner => None,
-        }
-    }
-
-    fn case_state(&self) -> CaseState {
-        match self {
-            State::WaitingForCustomer {} => CaseState::WaitingForCustomer,
-            State::WaitingForReview {} => CaseState::WaitingForReview,
-            State::Received {} => CaseState::Received,
-            State::Completed {} => CaseState::Completed,
-            State::Cancelled {} => CaseState::Cancelled,
-        }
-    }
-}
+case_states!(CompletionFeedback {
+    WaitingForCustomer, WaitingForReview, Received, Completed, Cancelled,
+} never { WaitingForExecutor, WaitingForPartner });

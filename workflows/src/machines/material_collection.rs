@@ -20,7 +20,7 @@ use crate::event::Event;
 use crate::model::{Case, CaseState, ChecklistItem, Party};
 
 use super::step::Step;
-use super::{Profile, common, text};
+use super::{Profile, case_states, common, text};
 
 pub(super) const PROFILE: Profile = Profile {
     parties: &[Party::Customer, Party::Executor],
@@ -128,36 +128,9 @@ impl MaterialCollection {
     }
 }
 
-impl MaterialCollection {
-    fn after_transition(&mut self, source: &State, target: &State, step: &mut Step<'_>) {
-        step.entered(Some(source.case_state()), target.case_state());
-    }
-}
-
-impl State {
-    fn of(state: CaseState) -> Option<State> {
-        match state {
-            CaseState::WaitingForCustomer => Some(State::waiting_for_customer()),
-            CaseState::WaitingForExecutor => Some(State::waiting_for_executor()),
-            CaseState::WaitingForReview => Some(State::waiting_for_review()),
-            CaseState::Received => Some(State::received()),
-            CaseState::Completed => Some(State::completed()),
-            CaseState::Cancelled => Some(State::cancelled()),
-            CaseState::WaitingForPartner => None,
-        }
-    }
-
-    fn case_state(&self) -> CaseState {
-        match self {
-            State::WaitingForCustomer {} => CaseState::WaitingForCustomer,
-            State::WaitingForExecutor {} => CaseState::WaitingForExecutor,
-            State::WaitingForReview {} => CaseState::WaitingForReview,
-            State::Received {} => CaseState::Received,
-            State::Completed {} => CaseState::Completed,
-            State::Cancelled {} => CaseState::Cancelled,
-        }
-    }
-}
+case_states!(MaterialCollection {
+    WaitingForCustomer, WaitingForExecutor, WaitingForReview, Received, Completed, Cancelled,
+} never { WaitingForPartner });
 
 /// Tick the named items off the checklist (an open checklist takes them as they come); with
 /// nothing missing any more the case is received and the customer gets a confirmation.

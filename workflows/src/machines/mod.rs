@@ -137,3 +137,47 @@ pub fn decide(
         .collect();
     Ok(decision)
 }
+
+/// Writes what every machine shares: `State::of` and `State::case_state`, which map the
+/// machine's statig `State` from and to [`CaseState`], and the machine's `after_transition`
+/// hook, which hands every transition to [`Step::entered`]. It relies on statig naming each
+/// state's variant after its handler, so `fn waiting_for_customer` is
+/// `State::WaitingForCustomer`, as in `CaseState`. After the machine's states come the case
+/// states it never enters (`of` gives `None` for them): listed, not matched with `_`, so that a
+/// new `CaseState` does not compile until every machine says whether it has it.
+///
+/// ```text
+/// case_states!(CompletionFeedback {
+///     WaitingForCustomer, WaitingForReview, Received, Completed, Cancelled,
+/// } never { WaitingForExecutor, WaitingForPartner });
+/// ```
+macro_rules! case_states {
+    ($machine:ident { $($state:ident),+ $(,)? } $(never { $($absent:ident),+ $(,)? })?) => {
+        impl $machine {
+            fn after_transition(
+                &mut self,
+                source: &State,
+                target: &State,
+                step: &mut $crate::machines::step::Step<'_>,
+            ) {
+                step.entered(Some(source.case_state()), target.case_state());
+            }
+        }
+
+        impl State {
+            fn of(state: $crate::model::CaseState) -> Option<State> {
+                match state {
+                    $($crate::model::CaseState::$state => Some(State::$state {}),)+
+                    $($($crate::model::CaseState::$absent => None,)+)?
+                }
+            }
+
+            fn case_state(&self) -> $crate::model::CaseState {
+                match self {
+                    $(State::$state {} => $crate::model::CaseState::$state,)+
+                }
+            }
+        }
+    };
+}
+use case_states;

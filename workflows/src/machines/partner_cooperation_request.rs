@@ -21,7 +21,7 @@ use crate::event::Event;
 use crate::model::{Case, CaseState, Party};
 
 use super::step::Step;
-use super::{Profile, common, text};
+use super::{Profile, case_states, common, text};
 
 pub(super) const PROFILE: Profile = Profile {
     parties: &[Party::Partner, Party::Customer, Party::Executor],
@@ -145,37 +145,15 @@ impl PartnerCooperationRequest {
     }
 }
 
-impl PartnerCooperationRequest {
-    fn after_transition(&mut self, source: &State, target: &State, step: &mut Step<'_>) {
-        step.entered(Some(source.case_state()), target.case_state());
-    }
-}
-
-impl State {
-    fn of(state: CaseState) -> Option<State> {
-        Some(match state {
-            CaseState::WaitingForCustomer => State::waiting_for_customer(),
-            CaseState::WaitingForExecutor => State::waiting_for_executor(),
-            CaseState::WaitingForReview => State::waiting_for_review(),
-            CaseState::WaitingForPartner => State::waiting_for_partner(),
-            CaseState::Received => State::received(),
-            CaseState::Completed => State::completed(),
-            CaseState::Cancelled => State::cancelled(),
-        })
-    }
-
-    fn case_state(&self) -> CaseState {
-        match self {
-            State::WaitingForCustomer {} => CaseState::WaitingForCustomer,
-            State::WaitingForExecutor {} => CaseState::WaitingForExecutor,
-            State::WaitingForReview {} => CaseState::WaitingForReview,
-            State::WaitingForPartner {} => CaseState::WaitingForPartner,
-            State::Received {} => CaseState::Received,
-            State::Completed {} => CaseState::Completed,
-            State::Cancelled {} => CaseState::Cancelled,
-        }
-    }
-}
+case_states!(PartnerCooperationRequest {
+    WaitingForCustomer,
+    WaitingForExecutor,
+    WaitingForReview,
+    WaitingForPartner,
+    Received,
+    Completed,
+    Cancelled,
+});
 
 /// What the customer sent goes to the partner, and the case waits for the partner again.
 fn forward(step: &mut Step<'_>, text: &str, items: Vec<String>) -> Outcome<State> {

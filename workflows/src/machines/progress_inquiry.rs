@@ -19,7 +19,7 @@ use crate::event::Event;
 use crate::model::{Case, CaseState, Party};
 
 use super::step::Step;
-use super::{Profile, common};
+use super::{Profile, case_states, common};
 
 pub(super) const PROFILE: Profile = Profile {
     parties: &[Party::Executor, Party::Customer, Party::Partner],
@@ -123,37 +123,15 @@ impl ProgressInquiry {
     }
 }
 
-impl ProgressInquiry {
-    fn after_transition(&mut self, source: &State, target: &State, step: &mut Step<'_>) {
-        step.entered(Some(source.case_state()), target.case_state());
-    }
-}
-
-impl State {
-    fn of(state: CaseState) -> Option<State> {
-        Some(match state {
-            CaseState::WaitingForCustomer => State::waiting_for_customer(),
-            CaseState::WaitingForExecutor => State::waiting_for_executor(),
-            CaseState::WaitingForReview => State::waiting_for_review(),
-            CaseState::WaitingForPartner => State::waiting_for_partner(),
-            CaseState::Received => State::received(),
-            CaseState::Completed => State::completed(),
-            CaseState::Cancelled => State::cancelled(),
-        })
-    }
-
-    fn case_state(&self) -> CaseState {
-        match self {
-            State::WaitingForCustomer {} => CaseState::WaitingForCustomer,
-            State::WaitingForExecutor {} => CaseState::WaitingForExecutor,
-            State::WaitingForReview {} => CaseState::WaitingForReview,
-            State::WaitingForPartner {} => CaseState::WaitingForPartner,
-            State::Received {} => CaseState::Received,
-            State::Completed {} => CaseState::Completed,
-            State::Cancelled {} => CaseState::Cancelled,
-        }
-    }
-}
+case_states!(ProgressInquiry {
+    WaitingForCustomer,
+    WaitingForExecutor,
+    WaitingForReview,
+    WaitingForPartner,
+    Received,
+    Completed,
+    Cancelled,
+});
 
 /// Whoever was asked has answered: the answer goes to the customer.
 fn report(step: &mut Step<'_>, note: &str) -> Outcome<State> {

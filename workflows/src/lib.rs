@@ -2,7 +2,7 @@
 //!
 //! Everything here is deterministic and free of I/O and clocks: time comes in as a value.
 //! [`start`] opens a case, [`decide`] applies one event to a case and returns the next case
-//! plus the [`Effect`]s the transition asks for, and [`replay`] folds a stored history back
+//! plus the [`Effect`]s the transition asks for, and [`replay()`] folds a stored history back
 //! into a case so that the engine can check it against what it stored.
 //!
 //! - [`model`]: the case, its states, parties, customer and waiting information.

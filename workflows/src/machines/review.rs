@@ -104,7 +104,7 @@ pub(super) fn handle(step: &mut Step<'_>, event: &Event) -> bool {
     true
 }
 
-/// "<what> (asked for: <purpose>; by task <id>)", leaving out what is not known.
+/// `<what> (asked for: <purpose>; by task <id>)`, leaving out what is not known.
 fn context_detail(mut detail: String, purpose: &str, task_id: Option<i64>) -> String {
     let mut why = Vec::new();
     let purpose = purpose.trim();

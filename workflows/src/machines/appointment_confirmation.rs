@@ -33,18 +33,6 @@ fn what(case: &Case, _state: CaseState) -> String {
     }
 }
 
-fn handle(step: &mut Step<'_>, event: &Event) {
-    let Some(state) = State::of(step.state()) else {
-        step.not_accepted::<()>();
-        return;
-    };
-    let mut machine = AppointmentConfirmation.uninitialized_state_machine();
-    *machine.state_mut() = state;
-    machine
-        .init_with_context(step)
-        .handle_with_context(event, step);
-}
-
 pub(super) struct AppointmentConfirmation;
 
 #[state_machine(

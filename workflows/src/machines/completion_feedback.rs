@@ -31,18 +31,6 @@ fn what(case: &Case, _state: CaseState) -> String {
     format!("give feedback on {}", case.subject)
 }
 
-fn handle(step: &mut Step<'_>, event: &Event) {
-    let Some(state) = State::of(step.state()) else {
-        step.not_accepted::<()>();
-        return;
-    };
-    let mut machine = CompletionFeedback.uninitialized_state_machine();
-    *machine.state_mut() = state;
-    machine
-        .init_with_context(step)
-        .handle_with_context(event, step);
-}
-
 pub(super) struct CompletionFeedback;
 
 #[state_machine(

@@ -43,18 +43,6 @@ fn what(case: &Case, state: CaseState) -> String {
     }
 }
 
-fn handle(step: &mut Step<'_>, event: &Event) {
-    let Some(state) = State::of(step.state()) else {
-        step.not_accepted::<()>();
-        return;
-    };
-    let mut machine = MaterialCollection.uninitialized_state_machine();
-    *machine.state_mut() = state;
-    machine
-        .init_with_context(step)
-        .handle_with_context(event, step);
-}
-
 pub(super) struct MaterialCollection;
 
 #[state_machine(

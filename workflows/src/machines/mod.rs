@@ -139,8 +139,9 @@ pub fn decide(
 }
 
 /// Writes what every machine shares: `State::of` and `State::case_state`, which map the
-/// machine's statig `State` from and to [`CaseState`], and the machine's `after_transition`
-/// hook, which hands every transition to [`Step::entered`]. It relies on statig naming each
+/// machine's statig `State` from and to [`CaseState`], the machine's `after_transition`
+/// hook, which hands every transition to [`Step::entered`], and the profile's `handle`, which
+/// restores the machine in the case's state and runs the event through it. It relies on statig naming each
 /// state's variant after its handler, so `fn waiting_for_customer` is
 /// `State::WaitingForCustomer`, as in `CaseState`. After the machine's states come the case
 /// states it never enters (`of` gives `None` for them): listed, not matched with `_`, so that a
@@ -162,6 +163,20 @@ macro_rules! case_states {
             ) {
                 step.entered(Some(source.case_state()), target.case_state());
             }
+        }
+
+        /// Runs `event` through the machine, restored in the case's state (a state this type
+        /// never enters refuses everything).
+        fn handle(step: &mut $crate::machines::step::Step<'_>, event: &$crate::event::Event) {
+            let Some(state) = State::of(step.state()) else {
+                step.not_accepted::<()>();
+                return;
+            };
+            let mut machine = $machine.uninitialized_state_machine();
+            *machine.state_mut() = state;
+            machine
+                .init_with_context(step)
+                .handle_with_context(event, step);
         }
 
         impl State {

@@ -8,6 +8,7 @@ CREATE TABLE drafts (
     action_type   TEXT        NOT NULL,
     templated     BOOLEAN     NOT NULL,             -- a state machine's activity, not a submission
     reason        TEXT        NOT NULL,             -- why it was routed where it was
+    automation_version BIGINT NOT NULL,             -- the automation policy it was routed under
     assignee_kind TEXT,                             -- reviewer | team; NULL: anyone's
     assignee      TEXT,
     submitted_at  TIMESTAMPTZ NOT NULL,
@@ -17,16 +18,20 @@ CREATE TABLE drafts (
 );
 CREATE INDEX drafts_queue ON drafts (status, submitted_at, case_id, number);
 CREATE INDEX drafts_decided ON drafts (decided_at) WHERE decided_at IS NOT NULL;
+-- Policy replay reads the templated drafts of a period.
+CREATE INDEX drafts_templated ON drafts (submitted_at) WHERE templated;
 
 -- Drafts of cases written before this index existed.
-INSERT INTO drafts (case_id, number, status, action_type, templated, reason, assignee_kind,
-                    assignee, submitted_at, decided_at, waited_us)
+INSERT INTO drafts (case_id, number, status, action_type, templated, reason,
+                    automation_version, assignee_kind, assignee, submitted_at, decided_at,
+                    waited_us)
 SELECT c.id,
        (d->>'number')::integer,
        d->>'status',
        d->>'action_type',
        d->'origin'->>'kind' = 'activity',
        d->'routing'->>'reason',
+       (d->>'automation_policy_version')::bigint,
        d->'assigned_to'->>'kind',
        d->'assigned_to'->>'name',
        (d->>'submitted_at')::timestamptz,

@@ -98,6 +98,9 @@ named_enum!(
         Paused => "paused",
         /// A human has taken the case over: automation on it is stopped.
         TakenOver => "taken_over",
+        /// A templated activity in `auto`: it runs on its own (it has no text for the risk
+        /// gate to judge).
+        ModeAuto => "mode_auto",
     }
 );
 
@@ -210,6 +213,21 @@ pub fn activity_route(
         }
     };
     Some(Routing { route, reason })
+}
+
+/// Where a templated activity recorded as `recorded` (held or queued for review) would have
+/// gone under `policy`: the take-over recorded with it stands; otherwise [`activity_route`],
+/// and running on its own (`mode_auto`) where that diverts nothing.
+pub fn replay_activity(
+    action: ActionType,
+    recorded: Routing,
+    policy: &AutomationPolicy,
+) -> Routing {
+    let taken_over = recorded.reason == RouteReason::TakenOver;
+    activity_route(action, policy, taken_over).unwrap_or(Routing {
+        route: Route::Send,
+        reason: RouteReason::ModeAuto,
+    })
 }
 
 /// Human decisions on the drafts of one action type over a window.

@@ -446,6 +446,7 @@ fn replay(resp: &pb::ReplayPolicyResponse, json: bool, all: bool) -> anyhow::Res
                 "recorded": {"route": d.route, "reason": d.route_reason, "verdict": d.verdict,
                              "risk_policy_version": d.risk_policy_version,
                              "automation_policy_version": d.automation_policy_version},
+                "origin": d.origin,
                 "replayed": {"route": d.replayed_route, "reason": d.replayed_route_reason,
                              "verdict": d.replayed_verdict, "categories": d.replayed_categories},
                 "changed": d.changed,
@@ -481,7 +482,11 @@ fn replay(resp: &pb::ReplayPolicyResponse, json: bool, all: bool) -> anyhow::Res
                 d.action_type.clone(),
                 format!("{} ({})", d.route, d.route_reason),
                 format!("{} ({})", d.replayed_route, d.replayed_route_reason),
-                d.replayed_categories.join(","),
+                if d.origin == "activity" {
+                    "(templated activity)".to_owned()
+                } else {
+                    d.replayed_categories.join(",")
+                },
             ]
         })
         .collect();

@@ -67,18 +67,23 @@ pub struct PolicyOverview {
     pub changed: bool,
 }
 
-/// One replayed draft.
+/// One replayed draft: a submitted one, judged again by the risk gate and routed again, or a
+/// templated activity (held or queued for review), routed again.
 #[derive(Debug, Clone)]
 pub struct ReplayEntry {
     pub case_id: CaseId,
     pub number: u32,
     pub at: DateTime<Utc>,
     pub action_type: ActionType,
+    pub templated: bool,
     pub recorded: Routing,
-    pub recorded_verdict: Verdict,
-    pub recorded_risk_version: String,
+    /// The gate's verdict and risk policy version as recorded; `None` for a templated
+    /// activity, which has no text to judge.
+    pub recorded_gate: Option<(Verdict, String)>,
     pub recorded_automation_version: i64,
-    pub replayed: ReplayedDraft,
+    pub replayed: Routing,
+    /// The gate's judgement under the replayed risk policy; `None` for a templated activity.
+    pub replayed_gate: Option<ReplayedDraft>,
     pub changed: bool,
 }
 
@@ -553,7 +558,12 @@ impl Engine {
             .drafts_submitted(from, to, REPLAY_LIMIT + 1)
             .await
             .map_err(EngineError::from)?;
-        let truncated = events.len() > REPLAY_LIMIT as usize;
+        let templated = self
+            .store
+            .templated_drafts(from, to, REPLAY_LIMIT + 1)
+            .await
+            .map_err(EngineError::from)?;
+        let truncated = events.len() + templated.len() > REPLAY_LIMIT as usize;
         let mut report = ReplayReport {
             risk_version,
             automation_version: automation.version,
@@ -569,22 +579,51 @@ impl Engine {
             };
             let replayed =
                 automation::replay_draft(submitted, Some(&risk), Some(&automation.policy));
-            let changed = replayed.routing.route != submitted.routing.route;
-            report.recorded.add(submitted.routing.route);
-            report.replayed.add(replayed.routing.route);
-            report.changed += u64::from(changed);
             report.entries.push(ReplayEntry {
                 case_id: CaseId(stored.case_id),
                 number: submitted.draft,
                 at: stored.at,
                 action_type: submitted.action_type,
+                templated: false,
                 recorded: submitted.routing,
-                recorded_verdict: submitted.assessment.verdict,
-                recorded_risk_version: submitted.assessment.policy_version.clone(),
+                recorded_gate: Some((
+                    submitted.assessment.verdict,
+                    submitted.assessment.policy_version.clone(),
+                )),
                 recorded_automation_version: submitted.automation_policy_version,
-                replayed,
-                changed,
+                replayed: replayed.routing,
+                replayed_gate: Some(replayed),
+                changed: false,
             });
+        }
+        for draft in &templated {
+            report.entries.push(ReplayEntry {
+                case_id: CaseId(draft.case_id),
+                number: draft.number,
+                at: draft.submitted_at,
+                action_type: draft.action_type,
+                templated: true,
+                recorded: draft.routing,
+                recorded_gate: None,
+                recorded_automation_version: draft.automation_version,
+                replayed: automation::replay_activity(
+                    draft.action_type,
+                    draft.routing,
+                    &automation.policy,
+                ),
+                replayed_gate: None,
+                changed: false,
+            });
+        }
+        report
+            .entries
+            .sort_by_key(|e| (e.at, e.case_id.0, e.number));
+        report.entries.truncate(REPLAY_LIMIT as usize);
+        for entry in &mut report.entries {
+            entry.changed = entry.replayed.route != entry.recorded.route;
+            report.recorded.add(entry.recorded.route);
+            report.replayed.add(entry.replayed.route);
+            report.changed += u64::from(entry.changed);
         }
         Ok(report)
     }

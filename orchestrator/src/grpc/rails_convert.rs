@@ -317,19 +317,28 @@ pub fn replay(r: &ReplayReport) -> pb::ReplayPolicyResponse {
                 submitted_at: Some(timestamp(e.at)),
                 route: e.recorded.route.to_string(),
                 route_reason: e.recorded.reason.to_string(),
-                verdict: e.recorded_verdict.to_string(),
-                risk_policy_version: e.recorded_risk_version.clone(),
+                verdict: e
+                    .recorded_gate
+                    .as_ref()
+                    .map_or_else(String::new, |(v, _)| v.to_string()),
+                risk_policy_version: e
+                    .recorded_gate
+                    .as_ref()
+                    .map_or_else(String::new, |(_, version)| version.clone()),
                 automation_policy_version: e.recorded_automation_version,
-                replayed_route: e.replayed.routing.route.to_string(),
-                replayed_route_reason: e.replayed.routing.reason.to_string(),
-                replayed_verdict: e.replayed.verdict.to_string(),
+                replayed_route: e.replayed.route.to_string(),
+                replayed_route_reason: e.replayed.reason.to_string(),
+                replayed_verdict: e
+                    .replayed_gate
+                    .as_ref()
+                    .map_or_else(String::new, |g| g.verdict.to_string()),
                 replayed_categories: e
-                    .replayed
-                    .categories
+                    .replayed_gate
                     .iter()
-                    .map(|c| c.to_string())
+                    .flat_map(|g| g.categories.iter().map(|c| c.to_string()))
                     .collect(),
                 changed: e.changed,
+                origin: if e.templated { "activity" } else { "submitted" }.to_owned(),
             })
             .collect(),
         recorded: Some(totals(&r.recorded)),

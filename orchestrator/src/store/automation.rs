@@ -3,7 +3,7 @@
 //! version and the latest risk activation are in force, for every process sharing the
 //! database.
 
-use aijia_workflows::automation::AutomationPolicy;
+use aijia_workflows::automation::{ActionType, AutomationPolicy, Route, RouteReason, Routing};
 use aijia_workflows::{Actor, Event};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -125,6 +125,17 @@ impl Store {
         dispatch!(self, s => s.risk_activations(limit).await)
     }
 
+    /// Templated drafts (activities held or queued for review) made with
+    /// `from <= submitted_at < to`, oldest first, at most `limit`.
+    pub async fn templated_drafts(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<TemplatedDraft>, StoreError> {
+        dispatch!(self, s => s.templated_drafts(from, to, limit).await)
+    }
+
     /// `draft_submitted` events with `from <= at < to`, oldest first, at most `limit`.
     pub async fn drafts_submitted(
         &self,
@@ -186,6 +197,55 @@ pub(crate) fn activation_row(
         request_id: row.opt_text(&col("request_id"))?,
         at: row.time(&col("at"))?,
     }))
+}
+
+/// A templated draft as the drafts index keeps it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TemplatedDraft {
+    pub case_id: Uuid,
+    pub number: u32,
+    pub action_type: ActionType,
+    pub routing: Routing,
+    pub automation_version: i64,
+    pub submitted_at: DateTime<Utc>,
+}
+
+/// A templated draft row: `case_id, number, action_type, reason, automation_version,
+/// submitted_at` of the drafts index.
+pub(crate) fn templated_draft(row: &impl Columns) -> Result<TemplatedDraft, StoreError> {
+    let corrupt = |what: &'static str| {
+        move |e: aijia_workflows::ParseError| StoreError::Corrupt {
+            what,
+            detail: e.to_string(),
+        }
+    };
+    let reason: RouteReason = row
+        .text("reason")?
+        .parse()
+        .map_err(corrupt("route reason"))?;
+    let number = row.int("number")?;
+    Ok(TemplatedDraft {
+        case_id: row.uuid("case_id")?,
+        number: u32::try_from(number).map_err(|_| StoreError::Corrupt {
+            what: "draft number",
+            detail: number.to_string(),
+        })?,
+        action_type: row
+            .text("action_type")?
+            .parse()
+            .map_err(corrupt("action type"))?,
+        // A templated draft is either queued for review or held.
+        routing: Routing {
+            route: if reason == RouteReason::ModeReview {
+                Route::Review
+            } else {
+                Route::Hold
+            },
+            reason,
+        },
+        automation_version: row.int("automation_version")?,
+        submitted_at: row.time("submitted_at")?,
+    })
 }
 
 /// A `draft_submitted` history row: `case_id, seq, at, payload`.

@@ -44,6 +44,8 @@ pub struct DraftRow {
     pub action_type: ActionType,
     pub templated: bool,
     pub reason: RouteReason,
+    /// The automation policy version it was routed under.
+    pub automation_version: i64,
     /// `reviewer` or `team`; `None`: anyone's.
     pub assignee_kind: Option<&'static str>,
     pub assignee: Option<String>,
@@ -67,6 +69,7 @@ impl DraftRow {
             action_type: draft.action_type,
             templated: draft.is_templated(),
             reason: draft.routing.reason,
+            automation_version: draft.automation_policy_version,
             assignee_kind,
             assignee,
             submitted_at: draft.submitted_at,

@@ -3,7 +3,7 @@
 
 use aijia_workflows::automation::{
     self, ActionType, AutomationPolicy, Mode, OpeningRule, ReviewTally, Route, RouteReason,
-    Routing, activity_route, replay_draft,
+    Routing, activity_route, replay_activity, replay_draft,
 };
 use aijia_workflows::risk::{RiskPolicy, Verdict};
 use aijia_workflows::{Event, WorkflowType, activity};
@@ -262,4 +262,34 @@ fn replaying_under_other_versions_reports_what_would_change() {
     assert_eq!(replayed.verdict, Verdict::Review);
     assert_eq!(replayed.routing.route, Route::Review);
     assert!(replayed.risk_policy_version.starts_with("stricter-"));
+}
+
+#[test]
+fn a_templated_activity_replays_under_another_version_keeping_its_take_over() {
+    let action = ActionType::ProgressReminder;
+    let queued = Routing {
+        route: Route::Review,
+        reason: RouteReason::ModeReview,
+    };
+    let auto = AutomationPolicy::initial().with_mode(action, Mode::Auto);
+    assert_eq!(
+        replay_activity(action, queued, &auto),
+        Routing {
+            route: Route::Send,
+            reason: RouteReason::ModeAuto
+        }
+    );
+    assert_eq!(
+        replay_activity(action, queued, &auto.with_mode(action, Mode::Off)).reason,
+        RouteReason::ModeOff
+    );
+    assert_eq!(
+        replay_activity(action, queued, &AutomationPolicy::initial()),
+        queued
+    );
+    let taken = Routing {
+        route: Route::Hold,
+        reason: RouteReason::TakenOver,
+    };
+    assert_eq!(replay_activity(action, taken, &auto), taken);
 }

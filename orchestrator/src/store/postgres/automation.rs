@@ -7,7 +7,7 @@ use sqlx::types::Json;
 use super::PgStore;
 use crate::store::automation::{
     ActivePolicies, Appended, PolicyVersionRow, RiskActivation, SubmittedDraftEvent,
-    activation_row, policy_row, submitted_draft,
+    TemplatedDraft, activation_row, policy_row, submitted_draft, templated_draft,
 };
 use crate::store::{StoreError, db};
 
@@ -244,6 +244,28 @@ impl PgStore {
         rows.iter()
             .filter_map(|row| activation_row(row, "").transpose())
             .collect()
+    }
+
+    pub async fn templated_drafts(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<TemplatedDraft>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT case_id, number, action_type, reason, automation_version, submitted_at
+             FROM drafts
+             WHERE templated AND submitted_at >= $1 AND submitted_at < $2
+             ORDER BY submitted_at, case_id, number
+             LIMIT $3",
+        )
+        .bind(from)
+        .bind(to)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("reading templated drafts"))?;
+        rows.iter().map(templated_draft).collect()
     }
 
     pub async fn drafts_submitted(

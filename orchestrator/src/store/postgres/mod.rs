@@ -204,13 +204,15 @@ impl PgStore {
             ), dr AS (
                 -- The review queue index rows of the drafts this transition changed.
                 INSERT INTO drafts (case_id, number, status, action_type, templated, reason,
-                                    assignee_kind, assignee, submitted_at, decided_at, waited_us)
+                                    automation_version, assignee_kind, assignee, submitted_at,
+                                    decided_at, waited_us)
                 SELECT upd.id, d.number, d.status, d.action_type, d.templated, d.reason,
-                       d.assignee_kind, d.assignee, d.submitted_at, d.decided_at, d.waited_us
+                       d.automation_version, d.assignee_kind, d.assignee, d.submitted_at,
+                       d.decided_at, d.waited_us
                 FROM upd, jsonb_to_recordset($26::jsonb) AS d(
                     number integer, status text, action_type text, templated boolean,
-                    reason text, assignee_kind text, assignee text, submitted_at timestamptz,
-                    decided_at timestamptz, waited_us bigint)
+                    reason text, automation_version bigint, assignee_kind text, assignee text,
+                    submitted_at timestamptz, decided_at timestamptz, waited_us bigint)
                 ON CONFLICT (case_id, number) DO UPDATE
                 SET status = EXCLUDED.status, assignee_kind = EXCLUDED.assignee_kind,
                     assignee = EXCLUDED.assignee, decided_at = EXCLUDED.decided_at,

@@ -157,8 +157,9 @@ pub(super) async fn write_drafts(
     for d in drafts {
         sqlx::query(
             "INSERT INTO drafts (case_id, number, status, action_type, templated, reason,
-                                 assignee_kind, assignee, submitted_at, decided_at, waited_us)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                                 automation_version, assignee_kind, assignee, submitted_at,
+                                 decided_at, waited_us)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?12, ?7, ?8, ?9, ?10, ?11)
              ON CONFLICT (case_id, number) DO UPDATE
              SET status = excluded.status, assignee_kind = excluded.assignee_kind,
                  assignee = excluded.assignee, decided_at = excluded.decided_at,
@@ -175,6 +176,7 @@ pub(super) async fn write_drafts(
         .bind(micros(d.submitted_at))
         .bind(d.decided_at.map(micros))
         .bind(d.waited_us)
+        .bind(d.automation_version)
         .execute(&mut **tx)
         .await?;
     }

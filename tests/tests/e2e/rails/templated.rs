@@ -2,6 +2,7 @@
 //! sends), and the review queue as an index: every status, filter and page without reading
 //! cases that have nothing to review.
 
+use aijia_orchestrator::clock::Clock;
 use aijia_proto::v1 as pb;
 use aijia_tests::requests::{ev, unique};
 use aijia_tests::{Backend, TestApp, TestDb, on_both_stores, spawn_app};
@@ -290,6 +291,7 @@ type IndexRow = (
     String,
     bool,
     String,
+    i64,
     Option<String>,
     Option<String>,
     i64,
@@ -311,6 +313,7 @@ async fn index_rows(db: &TestDb) -> Vec<IndexRow> {
         Backend::Postgres => {
             sqlx::query_as(
                 "SELECT case_id, number::bigint, status, action_type, templated, reason,
+                        automation_version,
                         assignee_kind, assignee,
                         (extract(epoch FROM submitted_at) * 1000)::bigint,
                         (extract(epoch FROM decided_at) * 1000)::bigint,
@@ -320,16 +323,14 @@ async fn index_rows(db: &TestDb) -> Vec<IndexRow> {
             .fetch_all(&mut db.pg().await)
             .await
         }
-        Backend::Sqlite => {
-            sqlx::query_as(
-                "SELECT case_id, number, status, action_type, templated, reason,
+        Backend::Sqlite => sqlx::query_as(
+            "SELECT case_id, number, status, action_type, templated, reason, automation_version,
                         assignee_kind, assignee, submitted_at / 1000, decided_at / 1000,
                         waited_us / 1000
                  FROM drafts ORDER BY case_id, number",
-            )
-            .fetch_all(&mut db.sqlite_conn().await)
-            .await
-        }
+        )
+        .fetch_all(&mut db.sqlite_conn().await)
+        .await,
     };
     rows.expect("reading the drafts index")
 }
@@ -375,18 +376,81 @@ async fn the_migration_backfill_rebuilds_the_index_the_commits_write(db: TestDb)
     assert_eq!(rebuilt.len(), written.len());
     for (w, r) in written.iter().zip(&rebuilt) {
         assert_eq!(
-            (&w.0, w.1, &w.2, &w.3, w.4, &w.5, &w.6, &w.7),
-            (&r.0, r.1, &r.2, &r.3, r.4, &r.5, &r.6, &r.7)
+            (&w.0, w.1, &w.2, &w.3, w.4, &w.5, w.6, &w.7, &w.8),
+            (&r.0, r.1, &r.2, &r.3, r.4, &r.5, r.6, &r.7, &r.8)
         );
-        assert!(close(w.8, r.8), "{w:?} vs {r:?}");
-        assert_eq!(w.9.is_some(), r.9.is_some());
-        assert!(
-            w.9.zip(r.9).is_none_or(|(a, b)| close(a, b)),
-            "{w:?} vs {r:?}"
-        );
+        assert!(close(w.9, r.9), "{w:?} vs {r:?}");
+        assert_eq!(w.10.is_some(), r.10.is_some());
         assert!(
             w.10.zip(r.10).is_none_or(|(a, b)| close(a, b)),
             "{w:?} vs {r:?}"
         );
+        assert!(
+            w.11.zip(r.11).is_none_or(|(a, b)| close(a, b)),
+            "{w:?} vs {r:?}"
+        );
     }
+}
+
+on_both_stores!(replay_shows_what_opening_a_templated_type_to_auto_would_send);
+async fn replay_shows_what_opening_a_templated_type_to_auto_would_send(db: TestDb) {
+    let app = spawn_app(&db).await;
+    let from = app.clock.now();
+    let (case, queued) = confirmation_in_review(&app).await;
+    let faq = submit(&app, &case.id, LOW_RISK, "standard_faq").await;
+    app.clock.advance(TimeDelta::minutes(5));
+    let to = app.clock.now();
+    let opened = force_mode(&app, "material_received_confirmation", "auto").await;
+    let version = opened.policy.expect("a policy").version;
+    let history_before = app.history(&case.id).await.len();
+
+    let replay = |automation_policy_version: i64| {
+        let app = &app;
+        async move {
+            automation(app)
+                .replay_policy(pb::ReplayPolicyRequest {
+                    from: Some(prost_types::Timestamp {
+                        seconds: from.timestamp(),
+                        nanos: 0,
+                    }),
+                    to: Some(prost_types::Timestamp {
+                        seconds: to.timestamp() + 1,
+                        nanos: 0,
+                    }),
+                    risk_policy_version: String::new(),
+                    automation_policy_version,
+                })
+                .await
+                .expect("ReplayPolicy")
+                .into_inner()
+        }
+    };
+    let report = replay(version).await;
+    let ids: Vec<&str> = report.drafts.iter().map(|d| d.draft_id.as_str()).collect();
+    assert_eq!(ids, vec![queued.draft_id.as_str(), faq.draft_id.as_str()]);
+    let activity = &report.drafts[0];
+    assert_eq!(activity.origin, "activity");
+    assert_eq!(
+        (activity.route.as_str(), activity.route_reason.as_str()),
+        ("review", "mode_review")
+    );
+    assert_eq!(
+        (
+            activity.replayed_route.as_str(),
+            activity.replayed_route_reason.as_str()
+        ),
+        ("send", "mode_auto")
+    );
+    assert!(activity.changed);
+    assert!(activity.verdict.is_empty() && activity.replayed_verdict.is_empty());
+    assert_eq!(report.drafts[1].origin, "submitted");
+    assert!(!report.drafts[1].changed, "standard_faq stays in review");
+    assert_eq!(report.changed, 1);
+    let replayed = report.replayed.expect("totals");
+    assert_eq!((replayed.sent, replayed.reviewed), (1, 1));
+    // Under the version it saw nothing changes, and replaying wrote and sent nothing.
+    assert_eq!(replay(1).await.changed, 0);
+    assert_eq!(app.history(&case.id).await.len(), history_before);
+    assert!(tasks_of(&app, &case.id).await.is_empty());
+    app.stop().await;
 }

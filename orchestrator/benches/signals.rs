@@ -7,6 +7,8 @@
 //! the case row, a history event, two timers cancelled and two started, in one statement.
 //! The server runs in this process on a fresh schema, which is dropped at the end.
 
+mod support;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,39 +19,23 @@ use aijia_proto::v1::case_service_client::CaseServiceClient;
 use aijia_proto::v1::signal_case_request::Event;
 use anyhow::Context;
 use hdrhistogram::Histogram;
-use sqlx::Connection;
 use tonic::transport::Channel;
 
 const CASES: usize = 1000;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let base = std::env::var("AIJIA_BENCH_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let seconds: u64 = std::env::var("AIJIA_BENCH_SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10);
+    let base = support::database_url();
+    let seconds: u64 = support::env("AIJIA_BENCH_SECONDS", 10);
     let levels: Vec<usize> = std::env::var("AIJIA_BENCH_CLIENTS")
         .unwrap_or_else(|_| "1 16 64".into())
         .split_whitespace()
         .filter_map(|s| s.parse().ok())
         .collect();
 
-    let schema = format!("bench_{}", uuid::Uuid::now_v7().simple());
-    let mut admin = sqlx::PgConnection::connect(&base)
-        .await
-        .context("while connecting to PostgreSQL")?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&mut admin)
-        .await?;
-    let sep = if base.contains('?') { '&' } else { '?' };
-    let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-
-    let result = run(&url, seconds, &levels).await;
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-        .execute(&mut admin)
-        .await?;
+    let db = support::Db::create("postgres", &base).await?;
+    let result = run(db.url(), seconds, &levels).await;
+    db.drop().await?;
     result
 }
 
@@ -71,19 +57,7 @@ async fn run(url: &str, seconds: u64, levels: &[usize]) -> anyhow::Result<()> {
     let mut client = CaseServiceClient::new(channels[0].clone());
     for i in 0..CASES {
         let resp = client
-            .start_case(pb::StartCaseRequest {
-                request_id: format!("bench-start-{i}"),
-                workflow_type: "progress_inquiry".into(),
-                business_key: format!("bench-{i}"),
-                customer: Some(pb::CustomerRef {
-                    id: format!("c-{i}"),
-                    display_name: "Bench".into(),
-                }),
-                subject: "benchmark".into(),
-                owner: "bench".into(),
-                attributes: Default::default(),
-                actor: Some(actor()),
-            })
+            .start_case(support::start_request("progress_inquiry", &i.to_string()))
             .await?
             .into_inner();
         ids.push(resp.case.context("no case")?.id);
@@ -113,7 +87,7 @@ async fn run(url: &str, seconds: u64, levels: &[usize]) -> anyhow::Result<()> {
                         .signal_case(pb::SignalCaseRequest {
                             request_id: uuid::Uuid::now_v7().to_string(),
                             case_id,
-                            actor: Some(actor()),
+                            actor: Some(support::actor("backend")),
                             expected_version: None,
                             event: Some(Event::WaitFor(pb::WaitFor {
                                 party: party.into(),
@@ -144,11 +118,4 @@ async fn run(url: &str, seconds: u64, levels: &[usize]) -> anyhow::Result<()> {
         );
     }
     running.stop().await
-}
-
-fn actor() -> pb::Actor {
-    pb::Actor {
-        role: "backend".into(),
-        id: "bench".into(),
-    }
 }

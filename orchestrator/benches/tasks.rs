@@ -22,6 +22,8 @@
 //! (default "postgres sqlite"). Each set-up gets a fresh schema (or SQLite file), dropped at
 //! the end.
 
+mod support;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -35,6 +37,7 @@ use aijia_proto::v1::worker_service_client::WorkerServiceClient;
 use anyhow::Context;
 use hdrhistogram::Histogram;
 use sqlx::Connection;
+use support::{Db, actor, env};
 use tonic::transport::Channel;
 
 const ACTIVITY: &str = "confirm_material_received";
@@ -57,18 +60,10 @@ struct Settings {
     backends: Vec<String>,
 }
 
-fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default)
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let settings = Settings {
-        base: std::env::var("AIJIA_BENCH_DATABASE_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into()),
+        base: support::database_url(),
         tasks: env("AIJIA_BENCH_TASKS", 5000),
         paced: env("AIJIA_BENCH_PACED", 300),
         rate: env("AIJIA_BENCH_RATE", 50.0),
@@ -117,144 +112,6 @@ struct Row {
     p50_ms: f64,
     p99_ms: f64,
     max_ms: f64,
-}
-
-/// A fresh database for one run.
-enum Db {
-    Postgres {
-        admin: sqlx::PgConnection,
-        schema: String,
-        url: String,
-    },
-    Sqlite {
-        _dir: DirGuard,
-        url: String,
-    },
-}
-
-/// Removes the SQLite run's directory at the end.
-struct DirGuard(std::path::PathBuf);
-
-impl Drop for DirGuard {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-impl Db {
-    async fn create(backend: &str, base: &str) -> anyhow::Result<Db> {
-        let id = uuid::Uuid::now_v7().simple().to_string();
-        match backend {
-            "postgres" => {
-                let schema = format!("bench_{id}");
-                let mut admin = sqlx::PgConnection::connect(base)
-                    .await
-                    .context("while connecting to PostgreSQL")?;
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-                    .execute(&mut admin)
-                    .await?;
-                let sep = if base.contains('?') { '&' } else { '?' };
-                let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-                Ok(Db::Postgres { admin, schema, url })
-            }
-            "sqlite" => {
-                let dir = std::env::temp_dir().join(format!("aijia-bench-{id}"));
-                std::fs::create_dir_all(&dir)?;
-                let url = format!("sqlite:{}", dir.join("aijia.db").display());
-                Ok(Db::Sqlite {
-                    _dir: DirGuard(dir),
-                    url,
-                })
-            }
-            other => anyhow::bail!("unknown backend {other:?}: postgres or sqlite"),
-        }
-    }
-
-    fn url(&self) -> &str {
-        match self {
-            Db::Postgres { url, .. } | Db::Sqlite { url, .. } => url,
-        }
-    }
-
-    async fn drop(self) -> anyhow::Result<()> {
-        if let Db::Postgres {
-            mut admin, schema, ..
-        } = self
-        {
-            sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-                .execute(&mut admin)
-                .await?;
-        }
-        Ok(())
-    }
-
-    /// How many tasks are completed.
-    async fn completed(&self) -> anyhow::Result<i64> {
-        let sql = "SELECT count(*) FROM activity_tasks WHERE state = 'completed'";
-        Ok(match self {
-            Db::Postgres { url, .. } => {
-                let mut conn = sqlx::PgConnection::connect(url).await?;
-                sqlx::query_scalar(sql).fetch_one(&mut conn).await?
-            }
-            Db::Sqlite { url, .. } => {
-                let mut conn = sqlx::SqliteConnection::connect(url).await?;
-                sqlx::query_scalar(sql).fetch_one(&mut conn).await?
-            }
-        })
-    }
-
-    /// Claim-to-start latencies in microseconds: a claim's time is its lease's end minus the
-    /// lease it took (no heartbeat runs in these short tasks).
-    async fn latencies(&self, lease_secs: i64, after_id: i64) -> anyhow::Result<Vec<i64>> {
-        Ok(match self {
-            Db::Postgres { url, .. } => {
-                let mut conn = sqlx::PgConnection::connect(url).await?;
-                sqlx::query_scalar(
-                    "SELECT (extract(epoch FROM (lease_expires_at - created_at)) * 1e6)::bigint
-                            - $1 * 1000000
-                     FROM activity_tasks WHERE attempts = 1 AND id > $2",
-                )
-                .bind(lease_secs)
-                .bind(after_id)
-                .fetch_all(&mut conn)
-                .await?
-            }
-            Db::Sqlite { url, .. } => {
-                let mut conn = sqlx::SqliteConnection::connect(url).await?;
-                sqlx::query_scalar(
-                    "SELECT lease_expires_at - created_at - ?1 * 1000000
-                     FROM activity_tasks WHERE attempts = 1 AND id > ?2",
-                )
-                .bind(lease_secs)
-                .bind(after_id)
-                .fetch_all(&mut conn)
-                .await?
-            }
-        })
-    }
-
-    async fn last_task_id(&self) -> anyhow::Result<i64> {
-        let sql = "SELECT coalesce(max(id), 0) FROM activity_tasks";
-        Ok(match self {
-            Db::Postgres { url, .. } => {
-                let mut conn = sqlx::PgConnection::connect(url).await?;
-                sqlx::query_scalar(sql).fetch_one(&mut conn).await?
-            }
-            Db::Sqlite { url, .. } => {
-                let mut conn = sqlx::SqliteConnection::connect(url).await?;
-                sqlx::query_scalar(sql).fetch_one(&mut conn).await?
-            }
-        })
-    }
-
-    async fn wait_completed(&self, n: usize) -> anyhow::Result<()> {
-        let deadline = Instant::now() + Duration::from_secs(600);
-        while self.completed().await? < n as i64 {
-            anyhow::ensure!(Instant::now() < deadline, "tasks did not complete in time");
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        Ok(())
-    }
 }
 
 async fn run(db: &Db, settings: &Settings, mode: Workers, slots: usize) -> anyhow::Result<Row> {
@@ -360,19 +217,10 @@ async fn open_cases(channels: &[Channel], n: usize, clients: usize) -> anyhow::R
                 let key = uuid::Uuid::now_v7().simple().to_string();
                 let resp = client
                     .start_case(pb::StartCaseRequest {
-                        request_id: format!("bench-{key}"),
-                        workflow_type: "material_collection".into(),
-                        business_key: key,
-                        customer: Some(pb::CustomerRef {
-                            id: "c-bench".into(),
-                            display_name: "Bench".into(),
-                        }),
-                        subject: "benchmark".into(),
-                        owner: "bench".into(),
                         attributes: [("materials".to_owned(), "invoice".to_owned())]
                             .into_iter()
                             .collect(),
-                        actor: Some(actor()),
+                        ..support::start_request("material_collection", &key)
                     })
                     .await?
                     .into_inner();
@@ -430,7 +278,7 @@ fn material_provided(case_id: String) -> pb::SignalCaseRequest {
     pb::SignalCaseRequest {
         request_id: uuid::Uuid::now_v7().to_string(),
         case_id,
-        actor: Some(actor()),
+        actor: Some(actor("backend")),
         expected_version: None,
         event: Some(Event::MaterialProvided(pb::MaterialProvided {
             items: vec!["invoice".into()],
@@ -439,9 +287,73 @@ fn material_provided(case_id: String) -> pb::SignalCaseRequest {
     }
 }
 
-fn actor() -> pb::Actor {
-    pb::Actor {
-        role: "backend".into(),
-        id: "bench".into(),
+/// The task counts and latencies a run reads from its database.
+impl Db {
+    /// How many tasks are completed.
+    async fn completed(&self) -> anyhow::Result<i64> {
+        let sql = "SELECT count(*) FROM activity_tasks WHERE state = 'completed'";
+        Ok(match self {
+            Db::Postgres { url, .. } => {
+                let mut conn = sqlx::PgConnection::connect(url).await?;
+                sqlx::query_scalar(sql).fetch_one(&mut conn).await?
+            }
+            Db::Sqlite { url, .. } => {
+                let mut conn = sqlx::SqliteConnection::connect(url).await?;
+                sqlx::query_scalar(sql).fetch_one(&mut conn).await?
+            }
+        })
+    }
+
+    /// Claim-to-start latencies in microseconds: a claim's time is its lease's end minus the
+    /// lease it took (no heartbeat runs in these short tasks).
+    async fn latencies(&self, lease_secs: i64, after_id: i64) -> anyhow::Result<Vec<i64>> {
+        Ok(match self {
+            Db::Postgres { url, .. } => {
+                let mut conn = sqlx::PgConnection::connect(url).await?;
+                sqlx::query_scalar(
+                    "SELECT (extract(epoch FROM (lease_expires_at - created_at)) * 1e6)::bigint
+                            - $1 * 1000000
+                     FROM activity_tasks WHERE attempts = 1 AND id > $2",
+                )
+                .bind(lease_secs)
+                .bind(after_id)
+                .fetch_all(&mut conn)
+                .await?
+            }
+            Db::Sqlite { url, .. } => {
+                let mut conn = sqlx::SqliteConnection::connect(url).await?;
+                sqlx::query_scalar(
+                    "SELECT lease_expires_at - created_at - ?1 * 1000000
+                     FROM activity_tasks WHERE attempts = 1 AND id > ?2",
+                )
+                .bind(lease_secs)
+                .bind(after_id)
+                .fetch_all(&mut conn)
+                .await?
+            }
+        })
+    }
+
+    async fn last_task_id(&self) -> anyhow::Result<i64> {
+        let sql = "SELECT coalesce(max(id), 0) FROM activity_tasks";
+        Ok(match self {
+            Db::Postgres { url, .. } => {
+                let mut conn = sqlx::PgConnection::connect(url).await?;
+                sqlx::query_scalar(sql).fetch_one(&mut conn).await?
+            }
+            Db::Sqlite { url, .. } => {
+                let mut conn = sqlx::SqliteConnection::connect(url).await?;
+                sqlx::query_scalar(sql).fetch_one(&mut conn).await?
+            }
+        })
+    }
+
+    async fn wait_completed(&self, n: usize) -> anyhow::Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(600);
+        while self.completed().await? < n as i64 {
+            anyhow::ensure!(Instant::now() < deadline, "tasks did not complete in time");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        Ok(())
     }
 }

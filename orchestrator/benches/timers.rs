@@ -9,22 +9,22 @@
 //! with its own pool and timer loop, as separate processes would have) fire them. Lateness is
 //! the time from a timer's due time to the commit of its `timer_fired` event.
 
+mod support;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aijia_orchestrator::clock::SystemClock;
 use aijia_orchestrator::server::{self, ServerConfig};
-use aijia_proto::v1 as pb;
 use aijia_proto::v1::case_service_client::CaseServiceClient;
 use anyhow::Context;
 use sqlx::{Connection, PgConnection, Row};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let base = std::env::var("AIJIA_BENCH_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let timers: i64 = env_or("AIJIA_BENCH_TIMERS", 100_000);
-    let window: i64 = env_or("AIJIA_BENCH_WINDOW_SECS", 10);
+    let base = support::database_url();
+    let timers: i64 = support::env("AIJIA_BENCH_TIMERS", 100_000);
+    let window: i64 = support::env("AIJIA_BENCH_WINDOW_SECS", 10);
     println!(
         "| processes | timers | fired/s (from first due to last commit) | lateness p50 ms | p99 ms | max ms |"
     );
@@ -35,27 +35,10 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn env_or(name: &str, default: i64) -> i64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 async fn round(base: &str, processes: usize, timers: i64, window: i64) -> anyhow::Result<()> {
-    let schema = format!("bench_timers_{}", uuid::Uuid::now_v7().simple());
-    let mut admin = PgConnection::connect(base)
-        .await
-        .context("while connecting to PostgreSQL")?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&mut admin)
-        .await?;
-    let sep = if base.contains('?') { '&' } else { '?' };
-    let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-    let result = fire_all(&url, processes, timers, window).await;
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-        .execute(&mut admin)
-        .await?;
+    let db = support::Db::create("postgres", base).await?;
+    let result = fire_all(db.url(), processes, timers, window).await;
+    db.drop().await?;
     result
 }
 
@@ -73,22 +56,7 @@ async fn fire_all(url: &str, processes: usize, timers: i64, window: i64) -> anyh
                 .connect()
                 .await?;
         CaseServiceClient::new(channel)
-            .start_case(pb::StartCaseRequest {
-                request_id: "bench-template".into(),
-                workflow_type: "material_collection".into(),
-                business_key: "bench-template".into(),
-                customer: Some(pb::CustomerRef {
-                    id: "c-bench".into(),
-                    display_name: "Bench".into(),
-                }),
-                subject: "timer benchmark".into(),
-                owner: "bench".into(),
-                attributes: Default::default(),
-                actor: Some(pb::Actor {
-                    role: "backend".into(),
-                    id: "bench".into(),
-                }),
-            })
+            .start_case(support::start_request("material_collection", "template"))
             .await?
             .into_inner()
             .case

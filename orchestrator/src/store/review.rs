@@ -103,11 +103,12 @@ pub struct ReviewQuery {
 }
 
 impl ReviewQuery {
-    /// The cursor's parts, each `None` without one (as the queries bind them).
-    pub(crate) fn after_parts(&self) -> (Option<DateTime<Utc>>, Option<Uuid>, Option<i64>) {
+    /// Where the page starts: after the cursor, or before every draft. Always a bound, so
+    /// the queries seek in the `drafts_queue` index instead of scanning up to the page.
+    pub(crate) fn start(&self) -> (DateTime<Utc>, Uuid, i64) {
         match self.after {
-            Some((at, case_id, number)) => (Some(at), Some(case_id), Some(i64::from(number))),
-            None => (None, None, None),
+            Some((at, case_id, number)) => (at, case_id, i64::from(number)),
+            None => (DateTime::UNIX_EPOCH, Uuid::nil(), 0),
         }
     }
 }

@@ -61,22 +61,25 @@ impl PgStore {
         &self,
         q: &ReviewQuery,
     ) -> Result<Vec<(u32, StoredCase)>, StoreError> {
-        let (after_at, after_case, after_number) = q.after_parts();
+        let (after_at, after_case, after_number) = q.start();
+        // The page is chosen in the index first and joined to its cases after, so a page
+        // reads its own cases only.
         let rows = sqlx::query(
             "SELECT d.number, c.id, c.version, c.data
-             FROM drafts d JOIN cases c ON c.id = d.case_id
-             WHERE d.status = $1
-               AND ($2::text IS NULL OR (d.assignee_kind = 'reviewer' AND d.assignee = $2))
-               AND ($3::text IS NULL OR (d.assignee_kind = 'team' AND d.assignee = $3))
-               AND (NOT $4 OR d.assignee_kind IS NULL)
-               AND ($5::text IS NULL OR d.action_type = $5)
-               AND ($6::uuid IS NULL OR d.case_id = $6)
-               AND ($7::timestamptz IS NULL OR d.submitted_at <= $7)
-               AND ($8::bigint IS NULL OR d.waited_us >= $8)
-               AND ($9::timestamptz IS NULL
-                    OR (d.submitted_at, d.case_id, d.number) > ($9, $10::uuid, $11::integer))
-             ORDER BY d.submitted_at, d.case_id, d.number
-             LIMIT $12",
+             FROM (SELECT case_id, number, submitted_at FROM drafts
+                   WHERE status = $1
+                     AND (submitted_at, case_id, number) > ($9, $10::uuid, $11::integer)
+                     AND ($2::text IS NULL OR (assignee_kind = 'reviewer' AND assignee = $2))
+                     AND ($3::text IS NULL OR (assignee_kind = 'team' AND assignee = $3))
+                     AND (NOT $4 OR assignee_kind IS NULL)
+                     AND ($5::text IS NULL OR action_type = $5)
+                     AND ($6::uuid IS NULL OR case_id = $6)
+                     AND ($7::timestamptz IS NULL OR submitted_at <= $7)
+                     AND ($8::bigint IS NULL OR waited_us >= $8)
+                   ORDER BY submitted_at, case_id, number
+                   LIMIT $12) d
+             JOIN cases c ON c.id = d.case_id
+             ORDER BY d.submitted_at, d.case_id, d.number",
         )
         .bind(q.status.as_str())
         .bind(q.reviewer.as_deref())

@@ -61,7 +61,7 @@ impl SqliteStore {
         &self,
         q: &ReviewQuery,
     ) -> Result<Vec<(u32, StoredCase)>, StoreError> {
-        let (after_at, after_case, after_number) = q.after_parts();
+        let (after_at, after_case, after_number) = q.start();
         let rows = sqlx::query(
             "SELECT d.number, c.id, c.version, c.data
              FROM drafts d JOIN cases c ON c.id = d.case_id
@@ -73,7 +73,7 @@ impl SqliteStore {
                AND (?6 IS NULL OR d.case_id = ?6)
                AND (?7 IS NULL OR d.submitted_at <= ?7)
                AND (?8 IS NULL OR d.waited_us >= ?8)
-               AND (?9 IS NULL OR (d.submitted_at, d.case_id, d.number) > (?9, ?10, ?11))
+               AND (d.submitted_at, d.case_id, d.number) > (?9, ?10, ?11)
              ORDER BY d.submitted_at, d.case_id, d.number
              LIMIT ?12",
         )
@@ -85,7 +85,7 @@ impl SqliteStore {
         .bind(q.case_id)
         .bind(q.submitted_before.map(micros))
         .bind(q.waited_at_least_us)
-        .bind(after_at.map(micros))
+        .bind(micros(after_at))
         .bind(after_case)
         .bind(after_number)
         .bind(i64::from(q.limit))

@@ -22,6 +22,26 @@ impl AutomationApi {
     pub fn new(engine: Engine) -> Self {
         AutomationApi { engine }
     }
+
+    /// PauseAutomation and ResumeAutomation: the same call, one switch apart.
+    async fn set_paused(
+        &self,
+        request_id: &str,
+        paused: bool,
+        actor: Option<&pb::Actor>,
+        reason: &str,
+    ) -> Result<Response<pb::AutomationPolicyResponse>, Status> {
+        let overview = self
+            .engine
+            .set_paused(
+                convert::request_id(request_id)?,
+                paused,
+                rc::actor(actor)?,
+                rc::reason("reason", reason)?,
+            )
+            .await?;
+        Ok(Response::new(rc::overview(&overview)))
+    }
 }
 
 fn time(field: &str, t: Option<&prost_types::Timestamp>) -> Result<DateTime<Utc>, Status> {
@@ -62,16 +82,8 @@ impl AutomationService for AutomationApi {
         request: Request<pb::PauseAutomationRequest>,
     ) -> Result<Response<pb::AutomationPolicyResponse>, Status> {
         let req = request.into_inner();
-        let overview = self
-            .engine
-            .set_paused(
-                convert::request_id(&req.request_id)?,
-                true,
-                rc::actor(req.actor.as_ref())?,
-                rc::reason("reason", &req.reason)?,
-            )
-            .await?;
-        Ok(Response::new(rc::overview(&overview)))
+        self.set_paused(&req.request_id, true, req.actor.as_ref(), &req.reason)
+            .await
     }
 
     async fn resume_automation(
@@ -79,16 +91,8 @@ impl AutomationService for AutomationApi {
         request: Request<pb::ResumeAutomationRequest>,
     ) -> Result<Response<pb::AutomationPolicyResponse>, Status> {
         let req = request.into_inner();
-        let overview = self
-            .engine
-            .set_paused(
-                convert::request_id(&req.request_id)?,
-                false,
-                rc::actor(req.actor.as_ref())?,
-                rc::reason("reason", &req.reason)?,
-            )
-            .await?;
-        Ok(Response::new(rc::overview(&overview)))
+        self.set_paused(&req.request_id, false, req.actor.as_ref(), &req.reason)
+            .await
     }
 
     async fn list_policy_versions(

@@ -93,6 +93,9 @@ impl PgStore {
         .bind(after_case)
         .bind(after_number)
         .bind(i64::from(q.limit))
+        // Planned for each call's filters: a plan cached for one mix of filters (the head of
+        // the queue) is a poor one for another (a team, a cursor deep in the queue).
+        .persistent(false)
         .fetch_all(&self.pool)
         .await
         .map_err(db("reading the review queue"))?;

@@ -12,6 +12,7 @@ use aijia_proto::v1 as pb;
 use aijia_proto::v1::automation_service_client::AutomationServiceClient;
 use aijia_proto::v1::case_service_client::CaseServiceClient;
 use aijia_proto::v1::signal_case_request::Event;
+use aijia_workflows::automation::ActionType;
 use tonic::transport::Channel;
 use tonic::{Code, Status};
 
@@ -62,25 +63,20 @@ pub async fn spawn_app_with(db: &TestDb, configure: impl FnOnce(&mut ServerConfi
     }
 }
 
-/// The action types whose templated activities the state machines emit.
-pub const TEMPLATED_ACTION_TYPES: &[&str] = &[
-    "material_received_confirmation",
-    "progress_reminder",
-    "completion_feedback_writeback",
-    "evidence_capture",
-    "authorized_verification",
-];
-
 /// Opens every templated action type to `auto` (forced, with a reason), so the activities the
 /// state machines emit run on their own instead of waiting for review (the default, review
 /// mode): for tests of tasks and workers rather than of the safety rails.
 pub async fn automate_templated_activities(channel: Channel) {
     let mut client = AutomationServiceClient::new(channel);
-    for action_type in TEMPLATED_ACTION_TYPES {
+    // The action types automation governs among the activities the state machines emit.
+    let governed = aijia_workflows::activity::ALL
+        .iter()
+        .filter_map(|activity| ActionType::of_activity(activity));
+    for action_type in governed {
         client
             .set_action_mode(pb::SetActionModeRequest {
                 request_id: requests::unique("automate"),
-                action_type: (*action_type).to_owned(),
+                action_type: action_type.as_str().to_owned(),
                 mode: "auto".into(),
                 actor: Some(requests::operator()),
                 reason: "this test is about activity tasks, not their review".into(),

@@ -223,13 +223,9 @@ pub(crate) fn templated_draft(row: &impl Columns) -> Result<TemplatedDraft, Stor
         .text("reason")?
         .parse()
         .map_err(corrupt("route reason"))?;
-    let number = row.int("number")?;
     Ok(TemplatedDraft {
         case_id: row.uuid("case_id")?,
-        number: u32::try_from(number).map_err(|_| StoreError::Corrupt {
-            what: "draft number",
-            detail: number.to_string(),
-        })?,
+        number: super::review::draft_number(row)?,
         action_type: row
             .text("action_type")?
             .parse()

@@ -183,14 +183,18 @@ pub(crate) fn customer_context(row: &impl Columns) -> Result<CustomerContext, St
     })
 }
 
-/// A review queue row: the draft's number and its case (`number, id, version, data`).
-pub(crate) fn queued_draft(row: &impl Columns) -> Result<(u32, StoredCase), StoreError> {
+/// The `number` column of a drafts index row.
+pub(crate) fn draft_number(row: &impl Columns) -> Result<u32, StoreError> {
     let number = row.int("number")?;
-    let number = u32::try_from(number).map_err(|_| StoreError::Corrupt {
+    u32::try_from(number).map_err(|_| StoreError::Corrupt {
         what: "draft number",
         detail: number.to_string(),
-    })?;
-    Ok((number, super::stored_case(row)?))
+    })
+}
+
+/// A review queue row: the draft's number and its case (`number, id, version, data`).
+pub(crate) fn queued_draft(row: &impl Columns) -> Result<(u32, StoredCase), StoreError> {
+    Ok((draft_number(row)?, super::stored_case(row)?))
 }
 
 /// The tallies of `(action type, draft status, count)` rows.

@@ -5,6 +5,7 @@
 //! plus the [`Effect`]s the transition asks for, and [`replay()`] folds a stored history back
 //! into a case so that the engine can check it against what it stored.
 //!
+//! - [`bounds`]: the ranges of durations and times callers may give, and how refusals quote.
 //! - [`model`]: the case, its states, parties, customer and waiting information.
 //! - [`event`]: the events that drive a case and the actors that send them.
 //! - [`effect`]: timers, activity tasks, review requests and evidence a transition asks for,
@@ -18,6 +19,7 @@
 //!   `docs/workflows.md`).
 
 pub mod automation;
+pub mod bounds;
 pub mod effect;
 pub mod event;
 pub mod machines;
@@ -69,7 +71,7 @@ pub enum Refusal {
 
 /// A name that did not parse into one of the known values.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown {what} {given:?}; expected one of: {expected}")]
+#[error("unknown {what} {}; expected one of: {expected}", bounds::echo(.given))]
 pub struct ParseError {
     pub what: &'static str,
     pub given: String,

@@ -208,7 +208,10 @@ pub async fn run(args: PolicyArgs) -> anyhow::Result<()> {
             let to = to.unwrap_or_else(Utc::now);
             let from = match from {
                 Some(from) => from,
-                None => to - chrono::TimeDelta::from_std(last).context("--last is too long")?,
+                None => chrono::TimeDelta::from_std(last)
+                    .ok()
+                    .and_then(|last| to.checked_sub_signed(last))
+                    .context("--last reaches back before any representable time")?,
             };
             let resp = client
                 .replay_policy(pb::ReplayPolicyRequest {

@@ -207,7 +207,7 @@ impl Engine {
     ) -> Result<(Change, bool), EngineError> {
         // Bad per-case timer overrides are refused here; the core itself ignores them.
         self.policy
-            .with_overrides(&new.attributes)
+            .with_overrides_for(new.workflow_type, &new.attributes)
             .map_err(|e| Refusal::Invalid(e.to_string()))?;
         loop {
             if let Some(found) = self

@@ -456,7 +456,11 @@ impl Engine {
         // An open draft's age runs until now; a decided one's stopped at its decision.
         let (submitted_before, waited_at_least_us) = match filter.older_than {
             None => (None, None),
-            Some(age) if filter.status.is_open() => (Some(now - age), None),
+            // The edge bounds `older_than` to ten years; before the epoch no draft waits.
+            Some(age) if filter.status.is_open() => (
+                Some(now.checked_sub_signed(age).unwrap_or(DateTime::UNIX_EPOCH)),
+                None,
+            ),
             Some(age) => (None, Some(age.num_microseconds().unwrap_or(i64::MAX))),
         };
         let rows = self

@@ -32,7 +32,7 @@ pub struct ScheduleView {
 pub enum ScheduleRefusal {
     #[error("schedule {0} not found")]
     NotFound(Uuid),
-    #[error("a schedule named {0:?} already exists")]
+    #[error("a schedule named {} already exists", aijia_workflows::bounds::echo(.0))]
     NameTaken(String),
     #[error(transparent)]
     Invalid(#[from] ScheduleError),
@@ -56,8 +56,8 @@ impl Engine {
         spec: ScheduleDefinition,
         paused: bool,
     ) -> Result<(ScheduleView, bool), EngineError> {
-        let cron = spec.validate().map_err(ScheduleRefusal::Invalid)?;
         let now = self.clock.now();
+        let cron = spec.validate_at(now).map_err(ScheduleRefusal::Invalid)?;
         let id = Uuid::now_v7();
         let stored = StoredSchedule {
             id,
@@ -105,9 +105,9 @@ impl Engine {
         id: Uuid,
         spec: ScheduleDefinition,
     ) -> Result<ScheduleView, EngineError> {
-        let cron = spec.validate().map_err(ScheduleRefusal::Invalid)?;
-        let mut stored = self.load_schedule(id).await?;
         let now = self.clock.now();
+        let cron = spec.validate_at(now).map_err(ScheduleRefusal::Invalid)?;
+        let mut stored = self.load_schedule(id).await?;
         stored.spec = serde_json::to_value(&spec).unwrap_or_default();
         stored.last_nominal = Some(now);
         stored.next_fire_at = (!stored.paused)
@@ -267,10 +267,15 @@ impl Engine {
             state: filter.state.map(|s| s.to_string()),
             waiting_for: filter.waiting_for.map(|p| p.to_string()),
             workflow_type: filter.workflow_type.map(|w| w.to_string()),
-            waiting_since_before: filter
-                .waiting_longer_than_secs
-                .and_then(|s| i64::try_from(s).ok())
-                .map(|s| now - TimeDelta::seconds(s)),
+            // Specs are validated to at most ten years; should one reach further back than
+            // the calendar, no case has waited that long.
+            waiting_since_before: filter.waiting_longer_than_secs.map(|s| {
+                i64::try_from(s)
+                    .ok()
+                    .and_then(TimeDelta::try_seconds)
+                    .and_then(|d| now.checked_sub_signed(d))
+                    .unwrap_or(DateTime::UNIX_EPOCH)
+            }),
             limit: 500,
             ..CaseFilter::default()
         };

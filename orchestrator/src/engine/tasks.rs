@@ -144,8 +144,14 @@ fn worker_actor(task: &TaskRow) -> Actor {
     }
 }
 
+/// At most ten years (leases and retry waits are bounded far below), so that `now + delta`
+/// cannot overflow.
 fn delta(d: Duration) -> TimeDelta {
-    TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)
+    TimeDelta::from_std(d)
+        .unwrap_or(TimeDelta::MAX)
+        .min(TimeDelta::seconds(
+            aijia_workflows::bounds::MAX_DURATION_SECS,
+        ))
 }
 
 impl Engine {

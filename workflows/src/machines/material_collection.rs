@@ -12,6 +12,8 @@
 //! Wait-for parties: customer, executor. The checklist comes from the `materials` attribute
 //! (comma-separated); without it the customer may send anything and the first items complete it.
 
+use std::collections::HashSet;
+
 use serde_json::json;
 use statig::prelude::*;
 
@@ -133,17 +135,22 @@ fn tick_off(step: &mut Step<'_>, items: &[String]) -> Outcome<State> {
             .into_iter()
             .map(|name| ChecklistItem { name, done: true })
             .collect();
-    } else if let Some(unknown) = items
-        .iter()
-        .find(|i| !checklist.iter().any(|c| &c.name == *i))
-    {
-        let message = format!(
-            "\"{unknown}\" is not on the checklist: {}",
-            text::joined(&checklist)
-        );
-        return step.invalid(message);
     } else {
-        for item in checklist.iter_mut().filter(|c| items.contains(&c.name)) {
+        // Sets, so that ticking off is linear in the items and the checklist.
+        let listed: HashSet<&str> = checklist.iter().map(|c| c.name.as_str()).collect();
+        if let Some(unknown) = items.iter().find(|i| !listed.contains(i.as_str())) {
+            let message = format!(
+                "{} is not on the checklist: {}",
+                crate::bounds::echo(unknown),
+                text::joined(&checklist)
+            );
+            return step.invalid(message);
+        }
+        let ticked: HashSet<&str> = items.iter().map(String::as_str).collect();
+        for item in checklist
+            .iter_mut()
+            .filter(|c| ticked.contains(c.name.as_str()))
+        {
             item.done = true;
         }
     }

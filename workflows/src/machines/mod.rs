@@ -74,7 +74,7 @@ pub(crate) fn waiting_states(workflow_type: WorkflowType) -> Vec<CaseState> {
 
 /// Open a case: its first state, what it waits for, and that state's timers. The case's own
 /// `timers.*` attributes override `policy` (the engine checks them with
-/// [`TimerPolicy::with_overrides`] before it starts a case; here unusable ones are ignored).
+/// [`TimerPolicy::with_overrides_for`] before it starts a case; here unusable ones are ignored).
 pub fn start(new: &NewCase, now: DateTime<Utc>, policy: &TimerPolicy) -> Decision {
     let policy = policy.for_case(&new.attributes);
     let profile = profile(new.workflow_type);

@@ -9,13 +9,11 @@ use super::Profile;
 
 /// Clean a list of names as people type them: trimmed, blanks and repeats dropped, order kept.
 pub(super) fn names<'s>(raw: impl IntoIterator<Item = &'s str>) -> Vec<String> {
-    let mut names: Vec<String> = Vec::new();
-    for name in raw.into_iter().map(str::trim).filter(|n| !n.is_empty()) {
-        if !names.iter().any(|n| n == name) {
-            names.push(name.to_owned());
-        }
-    }
-    names
+    let kept = raw.into_iter().map(str::trim).filter(|n| !n.is_empty());
+    crate::bounds::unique(kept)
+        .into_iter()
+        .map(str::to_owned)
+        .collect()
 }
 
 pub(super) fn checklist(names: Vec<String>) -> Vec<ChecklistItem> {

@@ -4,9 +4,10 @@
 
 use chrono::Duration;
 
-/// The longest duration accepted (ten years): anything longer is a typo, and staying far from
-/// chrono's limits keeps the arithmetic on timestamps safe.
-const MAX_MS: i64 = 10 * 365 * 86_400 * 1_000;
+use crate::bounds::{MAX_DURATION_SECS, echo};
+
+/// The longest duration accepted: [`MAX_DURATION_SECS`], as every edge bounds durations.
+const MAX_MS: i64 = MAX_DURATION_SECS * 1_000;
 
 /// Parse a duration made of `<number><unit>` parts, units `w`, `d`, `h`, `m`, `s`, `ms`
 /// (e.g. `"1h30m"`, `"2d"`, `"90s"`, `"250ms"`). Spaces between parts are allowed; the
@@ -39,14 +40,16 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             's' => 1_000,
             other => {
                 return Err(format!(
-                    "{given:?} is not a duration: unknown unit {other:?}; use w, d, h, m, s or ms \
-                     (e.g. \"1h30m\")"
+                    "{} is not a duration: unknown unit {other:?}; use w, d, h, m, s or ms \
+                     (e.g. \"1h30m\")",
+                    echo(given)
                 ));
             }
         };
         if digits.is_empty() {
             return Err(format!(
-                "{given:?} is not a duration: a number must come before {c:?}"
+                "{} is not a duration: a number must come before {c:?}",
+                echo(given)
             ));
         }
         let part = digits
@@ -55,12 +58,13 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             .and_then(|n| n.checked_mul(unit_ms))
             .and_then(|ms| total_ms.checked_add(ms))
             .filter(|ms| *ms <= MAX_MS);
-        total_ms = part.ok_or_else(|| format!("{given:?} is too long: at most 10 years"))?;
+        total_ms = part.ok_or_else(|| format!("{} is too long: at most 10 years", echo(given)))?;
         digits.clear();
     }
     if !digits.is_empty() {
         return Err(format!(
-            "{given:?} is not a duration: {digits} has no unit; write e.g. \"{digits}m\" or \"{digits}h\""
+            "{} is not a duration: {digits} has no unit; write e.g. \"{digits}m\" or \"{digits}h\"",
+            echo(given)
         ));
     }
     Ok(Duration::milliseconds(total_ms))

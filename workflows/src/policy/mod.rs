@@ -167,6 +167,35 @@ impl TimerPolicy {
         TimerPolicy::build(self.default.clone(), self.types.clone(), case)
     }
 
+    /// [`with_overrides`](Self::with_overrides) for a new case of `workflow_type`, which also
+    /// refuses an override of a waiting state that type never enters: it would never apply,
+    /// and the caller would believe it did. (Cases already started keep theirs: see
+    /// [`for_case`](Self::for_case).)
+    pub fn with_overrides_for(
+        &self,
+        workflow_type: WorkflowType,
+        attributes: &BTreeMap<String, String>,
+    ) -> Result<TimerPolicy, PolicyError> {
+        let policy = self.with_overrides(attributes)?;
+        let entered = crate::machines::waiting_states(workflow_type);
+        for (state, key) in attributes.keys().filter_map(|key| {
+            let state = key.strip_prefix(OVERRIDE_PREFIX)?.split_once('.')?.0;
+            Some((state.parse::<CaseState>().ok()?, key))
+        }) {
+            if !entered.contains(&state) {
+                let names: Vec<&str> = entered.iter().map(|s| s.as_str()).collect();
+                return Err(key_error(
+                    key,
+                    format!(
+                        "a {workflow_type} case never waits in {state}; it waits in: {}",
+                        names.join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(policy)
+    }
+
     /// The policy that governs a case with these attributes: this one with the case's
     /// overrides, or this one as it is when the case has none (or, having been refused at
     /// start, none that can be used).
@@ -272,7 +301,8 @@ fn waiting_state(name: &str) -> Result<CaseState, String> {
     match name.parse::<CaseState>() {
         Ok(state) if state.waiting_for().is_some() => Ok(state),
         _ => Err(format!(
-            "{name:?} is not a waiting state; expected one of: {}",
+            "{} is not a waiting state; expected one of: {}",
+            crate::bounds::echo(name),
             waiting.join(", ")
         )),
     }

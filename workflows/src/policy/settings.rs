@@ -182,7 +182,10 @@ fn delay(value: Value<'_>) -> Result<Option<Duration>, String> {
     }
     let duration = parse_duration(text)?;
     if duration <= Duration::zero() {
-        return Err(format!("{text:?} is not a positive duration"));
+        return Err(format!(
+            "{} is not a positive duration",
+            crate::bounds::echo(text)
+        ));
     }
     Ok(Some(duration))
 }
@@ -213,7 +216,7 @@ fn named<T: std::str::FromStr<Err = crate::ParseError>>(value: Value<'_>) -> Res
 
 fn describe(value: Value<'_>) -> String {
     match value {
-        Value::Text(text) => format!("{text:?}"),
+        Value::Text(text) => crate::bounds::echo(text),
         Value::Integer(n) => format!("the number {n}"),
         Value::Other(kind) => kind.to_owned(),
     }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::bounds::{MAX_DURATION_SECS, echo};
 use crate::model::{Case, CaseState, NewCase, Party, WorkflowType};
 use crate::policy::TimerPolicy;
 
@@ -84,7 +85,7 @@ impl StartCase {
             }
         }
         TimerPolicy::builtin()
-            .with_overrides(&self.attributes)
+            .with_overrides_for(self.workflow_type, &self.attributes)
             .map_err(|e| invalid("attributes", e.to_string()))?;
         Ok(())
     }
@@ -135,7 +136,7 @@ fn check_template(template: &str) -> Result<(), ScheduleError> {
                 &tail[..=close],
                 PLACEHOLDERS.join(" or ")
             ),
-            _ => format!("unmatched brace in {template:?}"),
+            _ => format!("unmatched brace in {}", echo(template)),
         };
         return Err(invalid(FIELD, message));
     }
@@ -143,7 +144,8 @@ fn check_template(template: &str) -> Result<(), ScheduleError> {
         return Err(invalid(
             FIELD,
             format!(
-                "{template:?} needs {} so that each fire opens its own case",
+                "{} needs {} so that each fire opens its own case",
+                echo(template),
                 PLACEHOLDERS.join(" or ")
             ),
         ));
@@ -153,6 +155,21 @@ fn check_template(template: &str) -> Result<(), ScheduleError> {
 
 impl SweepFilter {
     pub fn validate(&self) -> Result<(), ScheduleError> {
+        if *self == SweepFilter::default() {
+            return Err(invalid(
+                "filter",
+                "give at least one of state, waiting_for, workflow_type or waiting_longer_than: \
+                 a sweep without a filter would remind every waiting case",
+            ));
+        }
+        if let Some(secs) = self.waiting_longer_than_secs
+            && secs > MAX_DURATION_SECS.unsigned_abs()
+        {
+            return Err(invalid(
+                "filter.waiting_longer_than",
+                format!("is {secs} seconds; at most {MAX_DURATION_SECS} (3650 days)"),
+            ));
+        }
         if let Some(state) = self.state {
             let Some(party) = state.waiting_for() else {
                 return Err(invalid(

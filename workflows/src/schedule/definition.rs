@@ -1,7 +1,7 @@
 //! A whole schedule as a caller defines it and the store keeps it: expression, zone, missed-fire
 //! policy, jitter and action, checked in one place.
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::ScheduleError;
@@ -38,6 +38,19 @@ impl ScheduleDefinition {
             )));
         }
         self.action.validate()?;
+        Ok(spec)
+    }
+
+    /// [`validate`](Self::validate) for a schedule being written at `now`: it must also fire
+    /// again after `now` (an expression whose years are all past never would).
+    pub fn validate_at(&self, now: DateTime<Utc>) -> Result<CronSpec, ScheduleError> {
+        let spec = self.validate()?;
+        if spec.next_after(now).is_none() {
+            return Err(ScheduleError::Expression {
+                expression: self.cron.clone(),
+                reason: format!("it never fires after {}", now.format("%Y-%m-%d %H:%M UTC")),
+            });
+        }
         Ok(spec)
     }
 

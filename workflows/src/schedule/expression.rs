@@ -14,6 +14,8 @@
 
 use std::collections::BTreeSet;
 
+use crate::bounds::echo;
+
 /// One field of an expression: its name in messages, its range, and the names it accepts.
 struct Field {
     name: &'static str,
@@ -81,8 +83,9 @@ pub(super) fn compile(expression: &str) -> Result<Compiled, String> {
         "@hourly" => "0 * * * *",
         other if other.starts_with('@') => {
             return Err(format!(
-                "unknown shorthand {text:?}; expected @yearly, @annually, @monthly, @weekly, \
-                 @daily, @midnight or @hourly"
+                "unknown shorthand {}; expected @yearly, @annually, @monthly, @weekly, \
+                 @daily, @midnight or @hourly",
+                echo(text)
             ));
         }
         _ => text,
@@ -144,8 +147,9 @@ pub(super) fn compile(expression: &str) -> Result<Compiled, String> {
 
 /// The values one field selects: a comma list of `*`, `?`, `N`, `A-B`, each optionally `/S`.
 fn values(field: &Field, text: &str) -> Result<BTreeSet<u32>, String> {
-    let fail =
-        |token: &str, problem: String| Err(format!("{} field {token:?}: {problem}", field.name));
+    let fail = |token: &str, problem: String| {
+        Err(format!("{} field {}: {problem}", field.name, echo(token)))
+    };
     let mut set = BTreeSet::new();
     for item in text.split(',') {
         if item.is_empty() {
@@ -226,16 +230,22 @@ fn value(field: &Field, token: &str, item: &str) -> Result<u32, String> {
     {
         return Ok(field.first_named + i as u32);
     } else if field.names.is_empty() {
-        format!("{token:?} is not a number in {}-{}", field.min, field.max)
+        format!(
+            "{} is not a number in {}-{}",
+            echo(token),
+            field.min,
+            field.max
+        )
     } else {
         format!(
-            "{token:?} is neither a number in {}-{} nor one of {}",
+            "{} is neither a number in {}-{} nor one of {}",
+            echo(token),
             field.min,
             field.max,
             field.names.join(", ")
         )
     };
-    Err(format!("{} field {item:?}: {problem}", field.name))
+    Err(format!("{} field {}: {problem}", field.name, echo(item)))
 }
 
 #[cfg(test)]

@@ -16,6 +16,9 @@ pub const MISFIRE_THRESHOLD_SECS: i64 = 60;
 /// `now` (a per-second schedule after a day of downtime); `skipped` is a lower bound past it.
 const MAX_COUNTED: u64 = 100_000;
 
+/// The most catch-up fires a `fire_all` policy may ask for: each one runs the action.
+pub const MAX_MISSED_FIRE_LIMIT: u32 = 1_000;
+
 /// What to do with the fire times that passed while no node could fire them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -34,6 +37,11 @@ impl MissedFirePolicy {
             MissedFirePolicy::FireAll { limit: 0 } => Err(ScheduleError::Policy(
                 "fire_all needs a limit of at least 1 (use skip to fire nothing missed)".into(),
             )),
+            MissedFirePolicy::FireAll { limit } if *limit > MAX_MISSED_FIRE_LIMIT => {
+                Err(ScheduleError::Policy(format!(
+                    "fire_all limit is {limit}; at most {MAX_MISSED_FIRE_LIMIT} catch-up fires"
+                )))
+            }
             _ => Ok(()),
         }
     }

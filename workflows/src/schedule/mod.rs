@@ -16,16 +16,20 @@ mod spec;
 
 pub use action::{PLACEHOLDERS, ScheduleAction, StartCase, SweepFilter};
 pub use definition::{MAX_JITTER_SECS, ScheduleDefinition};
-pub use fires::{DueFires, MISFIRE_THRESHOLD_SECS, MissedFirePolicy, due_fires, jitter_for};
+pub use fires::{
+    DueFires, MAX_MISSED_FIRE_LIMIT, MISFIRE_THRESHOLD_SECS, MissedFirePolicy, due_fires,
+    jitter_for,
+};
 pub use spec::CronSpec;
 
 /// A schedule that cannot be used, with a message a person can act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScheduleError {
-    #[error("bad cron expression {expression:?}: {reason}")]
+    #[error("bad cron expression {}: {reason}", crate::bounds::echo(.expression))]
     Expression { expression: String, reason: String },
     #[error(
-        "unknown time zone {0:?}; use an IANA name such as Asia/Shanghai, Europe/Berlin or UTC"
+        "unknown time zone {}; use an IANA name such as Asia/Shanghai, Europe/Berlin or UTC",
+        crate::bounds::echo(.0)
     )]
     TimeZone(String),
     /// `field` names the bad part of the action, e.g. `business_key_template`, `filter.state`.

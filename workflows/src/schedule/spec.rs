@@ -55,11 +55,22 @@ impl CronSpec {
             expression: expression.to_owned(),
             reason,
         })?;
-        Ok(CronSpec {
+        let spec = CronSpec {
             expression: expression.trim().to_owned(),
             zone,
             compiled,
-        })
+        };
+        // Fields that are each fine can still name no date at all (30 February); such a
+        // schedule would be stored and never run.
+        if spec.naive_next(DateTime::UNIX_EPOCH.naive_utc()).is_none() {
+            return Err(ScheduleError::Expression {
+                expression: expression.to_owned(),
+                reason: "it never fires: no date matches all its fields (e.g. day 30 of \
+                         February)"
+                    .into(),
+            });
+        }
+        Ok(spec)
     }
 
     /// The expression as given (trimmed).

@@ -317,3 +317,30 @@ fn durations_read_as_people_write_them() {
     assert_eq!(parse_duration("2d"), Ok(Duration::days(2)));
     assert_eq!(format_duration(Duration::minutes(90)), "1h30m");
 }
+
+#[test]
+fn an_override_of_a_state_the_type_never_enters_is_refused_for_a_new_case() {
+    let attributes = overrides(&[("timers.waiting_for_partner.remind_after", "1h")]);
+    let base = TimerPolicy::builtin();
+    match base.with_overrides_for(WorkflowType::MaterialCollection, &attributes) {
+        Err(PolicyError::Key { key, message }) => {
+            assert_eq!(key, "timers.waiting_for_partner.remind_after");
+            assert!(
+                message.contains("a material_collection case never waits in waiting_for_partner"),
+                "{message}"
+            );
+            assert!(
+                message.contains("waiting_for_customer"),
+                "says where it does wait"
+            );
+        }
+        other => panic!("expected a key error, got {other:?}"),
+    }
+    base.with_overrides_for(WorkflowType::PartnerCooperationRequest, &attributes)
+        .expect("a partner cooperation request does wait for its partner");
+    base.with_overrides_for(
+        WorkflowType::MaterialCollection,
+        &overrides(&[("timers.waiting_for_review.remind_after", "1h")]),
+    )
+    .expect("every type can wait for review");
+}

@@ -304,3 +304,86 @@ fn a_schedule_definition_checks_every_part_and_reads_from_json() {
         .starts_with("filter.state")
     );
 }
+
+#[test]
+fn a_sweep_without_any_filter_or_waiting_beyond_ten_years_is_refused() {
+    let (field, message) = field_error(SweepFilter::default().validate());
+    assert_eq!(field, "filter");
+    assert!(message.contains("state, waiting_for, workflow_type or waiting_longer_than"));
+    let (field, message) = field_error(
+        SweepFilter {
+            waiting_longer_than_secs: Some(u64::MAX),
+            ..SweepFilter::default()
+        }
+        .validate(),
+    );
+    assert_eq!(field, "filter.waiting_longer_than");
+    assert!(message.contains("3650 days"), "{message}");
+    SweepFilter {
+        waiting_longer_than_secs: Some(3_650 * 86_400),
+        ..SweepFilter::default()
+    }
+    .validate()
+    .expect("ten years is the most allowed");
+}
+
+#[test]
+fn a_schedule_written_now_must_fire_again_and_catch_up_boundedly() {
+    use aijia_workflows::schedule::{MAX_MISSED_FIRE_LIMIT, MissedFirePolicy, ScheduleDefinition};
+    let definition = ScheduleDefinition {
+        cron: "0 0 9 1 1 * 2020".into(),
+        time_zone: "UTC".into(),
+        missed_fire: MissedFirePolicy::Skip,
+        jitter_secs: 0,
+        action: ScheduleAction::StartCase(daily_start()),
+    };
+    definition
+        .validate()
+        .expect("well-formed: it fired in 2020");
+    let message = definition
+        .validate_at(utc(2026, 3, 1, 0, 0, 0))
+        .expect_err("no fire is left")
+        .to_string();
+    assert!(
+        message.contains("never fires after 2026-03-01"),
+        "{message}"
+    );
+
+    let every_day = ScheduleDefinition {
+        cron: "0 9 * * *".into(),
+        ..definition
+    };
+    every_day
+        .validate_at(utc(2026, 3, 1, 0, 0, 0))
+        .expect("fires tomorrow");
+    let greedy = ScheduleDefinition {
+        missed_fire: MissedFirePolicy::FireAll {
+            limit: MAX_MISSED_FIRE_LIMIT + 1,
+        },
+        ..every_day
+    };
+    assert!(
+        greedy
+            .validate()
+            .expect_err("too many catch-up fires")
+            .to_string()
+            .contains("at most 1000")
+    );
+}
+
+#[test]
+fn a_start_case_action_may_not_override_timers_of_a_state_its_type_never_enters() {
+    let mut action = daily_start();
+    action.workflow_type = WorkflowType::MaterialCollection;
+    action.attributes = [(
+        "timers.waiting_for_partner.remind_after".to_owned(),
+        "1h".to_owned(),
+    )]
+    .into();
+    let (field, message) = field_error(action.validate());
+    assert_eq!(field, "attributes");
+    assert!(
+        message.contains("a material_collection case never waits in waiting_for_partner"),
+        "{message}"
+    );
+}

@@ -182,3 +182,29 @@ fn a_spec_keeps_its_expression_and_zone() {
     assert_eq!(s.expression(), "0 9 * * 1-5");
     assert_eq!(s.time_zone(), "Asia/Shanghai");
 }
+
+#[test]
+fn an_expression_that_names_no_date_at_all_is_refused_quickly() {
+    for expression in ["0 0 30 2 *", "0 0 31 4 *", "0 0 0 31 11 * *"] {
+        let started = std::time::Instant::now();
+        let message = expression_error(expression);
+        assert!(message.contains("never fires"), "{expression}: {message}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(1),
+            "{expression}: searching to the crate's horizon stays cheap"
+        );
+    }
+    // 29 February does come, once in four years.
+    assert_eq!(
+        spec("0 0 29 2 *", "UTC").next_after(utc(2026, 3, 1, 0, 0, 0)),
+        Some(utc(2028, 2, 29, 0, 0, 0))
+    );
+}
+
+#[test]
+fn an_echoed_expression_is_cut_short() {
+    let long = format!("0 0 {} * *", "1,".repeat(4_000));
+    let message = expression_error(&long);
+    assert!(message.len() < 400, "{} bytes", message.len());
+    assert!(message.contains('…'));
+}

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use aijia_workflows::bounds::echo;
 use uuid::Uuid;
 
 /// A case id: a UUID (v7 for cases we create).
@@ -16,7 +17,8 @@ impl CaseId {
     pub fn parse(text: &str) -> Result<Self, String> {
         Uuid::parse_str(text.trim()).map(CaseId).map_err(|_| {
             format!(
-                "{text:?} is not a case id (a UUID such as 0190f0c2-7b1e-7c3a-8d4e-5f6a7b8c9d0e)"
+                "{} is not a case id (a UUID such as 0190f0c2-7b1e-7c3a-8d4e-5f6a7b8c9d0e)",
+                echo(text)
             )
         })
     }
@@ -52,6 +54,9 @@ impl RequestId {
                 text.len(),
                 Self::MAX_LEN
             ));
+        }
+        if text.contains('\0') {
+            return Err("must not contain NUL characters (\\0); remove them".into());
         }
         Ok(RequestId(text.to_owned()))
     }

@@ -5,7 +5,6 @@
 use aijia_proto::v1 as pb;
 use aijia_proto::v1::automation_service_server::AutomationService;
 use aijia_workflows::automation::{ActionType, Mode};
-use chrono::{DateTime, Utc};
 use tonic::{Request, Response, Status};
 
 use super::convert;
@@ -42,12 +41,6 @@ impl AutomationApi {
             .await?;
         Ok(Response::new(rc::overview(&overview)))
     }
-}
-
-fn time(field: &str, t: Option<&prost_types::Timestamp>) -> Result<DateTime<Utc>, Status> {
-    let t = t.ok_or_else(|| invalid(field, "is required"))?;
-    DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(u32::MAX))
-        .ok_or_else(|| invalid(field, "is not a valid time"))
 }
 
 #[tonic::async_trait]
@@ -176,12 +169,12 @@ impl AutomationService for AutomationApi {
         request: Request<pb::ReplayPolicyRequest>,
     ) -> Result<Response<pb::ReplayPolicyResponse>, Status> {
         let req = request.into_inner();
-        let from = time("from", req.from.as_ref())?;
-        let to = time("to", req.to.as_ref())?;
+        let from = convert::time("from", req.from.as_ref())?;
+        let to = convert::time("to", req.to.as_ref())?;
         if to <= from {
             return Err(invalid("to", "must be after from"));
         }
-        let risk = Some(req.risk_policy_version.trim().to_owned()).filter(|v| !v.is_empty());
+        let risk = convert::filter("risk_policy_version", &req.risk_policy_version)?;
         let automation = match req.automation_policy_version {
             0 => None,
             v if v < 0 => return Err(invalid("automation_policy_version", "must be positive")),

@@ -89,8 +89,8 @@ impl CaseService for CaseApi {
                 .map(|p| p.to_string()),
             workflow_type: convert::optional::<WorkflowType>("workflow_type", &req.workflow_type)?
                 .map(|w| w.to_string()),
-            owner: Some(req.owner.trim().to_owned()).filter(|o| !o.is_empty()),
-            customer_id: Some(req.customer_id.trim().to_owned()).filter(|c| !c.is_empty()),
+            owner: convert::filter("owner", &req.owner)?,
+            customer_id: convert::filter("customer_id", &req.customer_id)?,
             waiting_since_before: waiting_longer_than
                 .map(|d| {
                     self.engine

@@ -1,11 +1,15 @@
 //! Proto ↔ domain conversions. Requests are validated here, once, into domain types; every
-//! refusal names the offending field.
+//! refusal names the offending field. The shared validators here (`name`, `text`,
+//! `filter`, `capped`, `duration`, `time`, `json_without_nul`) are the bounds every service
+//! applies to what callers send: lengths, list sizes, duration and time ranges, and no NUL
+//! characters (PostgreSQL cannot store them in text or JSON).
 
 use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 
 use aijia_proto::v1 as pb;
 use aijia_proto::v1::signal_case_request::Event as PbEvent;
+use aijia_workflows::bounds;
 use aijia_workflows::{Actor, ActorRole, Event, NewCase, Party, ReplayOutcome};
 use chrono::{DateTime, TimeDelta, Utc};
 use tonic::Status;
@@ -18,6 +22,8 @@ use crate::store::HistoryEvent;
 const MAX_TEXT: usize = 10_000;
 const MAX_NAME: usize = 200;
 const MAX_ATTRIBUTES: usize = 64;
+/// Items of one checklist or material list (`wait_for.checklist`, `*.items`).
+const MAX_ITEMS: usize = 100;
 
 pub fn request_id(text: &str) -> Result<RequestId, Status> {
     RequestId::parse(text).map_err(|m| invalid("request_id", m))
@@ -61,6 +67,7 @@ pub fn name(field: &str, text: &str) -> Result<String, Status> {
             format!("is {} bytes; at most {MAX_NAME}", text.len()),
         ));
     }
+    without_nul(field, text)?;
     Ok(text.to_owned())
 }
 
@@ -72,10 +79,69 @@ pub fn text(field: &str, text: &str) -> Result<String, Status> {
             format!("is {} bytes; at most {MAX_TEXT}", text.len()),
         ));
     }
+    without_nul(field, text)?;
     Ok(text.to_owned())
 }
 
+/// An optional filter naming something (an owner, a reviewer, …): `None` when empty, else
+/// a [`name`].
+pub fn filter(field: &str, text: &str) -> Result<Option<String>, Status> {
+    match text.trim() {
+        "" => Ok(None),
+        given => name(field, given).map(Some),
+    }
+}
+
+/// Text of any length for a field with its own bound: refused if it holds a NUL character.
+pub fn without_nul(field: &str, text: &str) -> Result<(), Status> {
+    if text.contains('\0') {
+        return Err(invalid(
+            field,
+            "must not contain NUL characters (\\0); remove them",
+        ));
+    }
+    Ok(())
+}
+
+/// A repeated field or map of `len` entries: at most `max`. Checked before any entry is
+/// looked at, so an oversized request costs nothing.
+pub fn capped(field: &str, len: usize, max: usize) -> Result<(), Status> {
+    if len > max {
+        return Err(invalid(
+            field,
+            format!("has {len} entries; at most {max} are allowed"),
+        ));
+    }
+    Ok(())
+}
+
+/// A JSON document holding no NUL character in any string or key (PostgreSQL's JSON
+/// cannot store `\u0000`).
+pub fn json_without_nul(field: &str, value: &serde_json::Value) -> Result<(), Status> {
+    use serde_json::Value;
+    let ok = match value {
+        Value::String(s) => !s.contains('\0'),
+        Value::Array(items) => return items.iter().try_for_each(|v| json_without_nul(field, v)),
+        Value::Object(map) => {
+            return map.iter().try_for_each(|(k, v)| {
+                without_nul(field, k)?;
+                json_without_nul(field, v)
+            });
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => true,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            field,
+            "must not contain \\u0000 (NUL) in any string; remove it",
+        ))
+    }
+}
+
 fn items(field: &str, items: &[String]) -> Result<Vec<String>, Status> {
+    capped(field, items.len(), MAX_ITEMS)?;
     items.iter().map(|i| name(field, i)).collect()
 }
 
@@ -98,31 +164,60 @@ pub fn new_case(req: &pb::StartCaseRequest) -> Result<NewCase, Status> {
         .customer
         .as_ref()
         .ok_or_else(|| invalid("customer", "is required: {id, display_name}"))?;
-    if req.attributes.len() > MAX_ATTRIBUTES {
-        return Err(invalid(
-            "attributes",
-            format!("at most {MAX_ATTRIBUTES} entries"),
-        ));
+    CaseFields {
+        workflow_type: &req.workflow_type,
+        business_key_field: "business_key",
+        business_key: &req.business_key,
+        customer_id: &customer.id,
+        customer_display_name: &customer.display_name,
+        subject: &req.subject,
+        owner: &req.owner,
+        attributes: &req.attributes,
     }
-    let attributes = req
-        .attributes
-        .iter()
-        .map(|(k, v)| {
-            Ok((
-                name("attributes key", k)?,
-                text(&format!("attributes[{k}]"), v)?,
-            ))
+    .validate("")
+}
+
+/// What a new case is made of, as StartCase and a schedule's start_case action both give
+/// it: one validator for both, so a schedule can never open a case StartCase would refuse.
+pub struct CaseFields<'a> {
+    pub workflow_type: &'a str,
+    /// What the caller calls the business key (a schedule gives a template).
+    pub business_key_field: &'a str,
+    pub business_key: &'a str,
+    pub customer_id: &'a str,
+    pub customer_display_name: &'a str,
+    pub subject: &'a str,
+    pub owner: &'a str,
+    pub attributes: &'a HashMap<String, String>,
+}
+
+impl CaseFields<'_> {
+    /// The case to open; each field named after `prefix` (e.g. `spec.start_case.`).
+    pub fn validate(&self, prefix: &str) -> Result<NewCase, Status> {
+        let field = |name: &str| format!("{prefix}{name}");
+        capped(&field("attributes"), self.attributes.len(), MAX_ATTRIBUTES)?;
+        let attributes = self
+            .attributes
+            .iter()
+            .map(|(k, v)| {
+                let key = name(&field("attributes key"), k)?;
+                let value = text(&field(&format!("attributes[{key}]")), v)?;
+                Ok((key, value))
+            })
+            .collect::<Result<BTreeMap<_, _>, Status>>()?;
+        Ok(NewCase {
+            workflow_type: parse(&field("workflow_type"), self.workflow_type)?,
+            business_key: name(&field(self.business_key_field), self.business_key)?,
+            customer_id: name(&field("customer.id"), self.customer_id)?,
+            customer_display_name: text(
+                &field("customer.display_name"),
+                self.customer_display_name.trim(),
+            )?,
+            subject: text(&field("subject"), self.subject.trim())?,
+            owner: name(&field("owner"), self.owner)?,
+            attributes,
         })
-        .collect::<Result<BTreeMap<_, _>, Status>>()?;
-    Ok(NewCase {
-        workflow_type: parse("workflow_type", &req.workflow_type)?,
-        business_key: name("business_key", &req.business_key)?,
-        customer_id: name("customer.id", &customer.id)?,
-        customer_display_name: text("customer.display_name", customer.display_name.trim())?,
-        subject: text("subject", req.subject.trim())?,
-        owner: name("owner", &req.owner)?,
-        attributes,
-    })
+    }
 }
 
 pub fn event(event: Option<&PbEvent>) -> Result<Event, Status> {
@@ -175,17 +270,21 @@ pub fn event(event: Option<&PbEvent>) -> Result<Event, Status> {
     })
 }
 
+/// An optional duration: not negative, at most ten years (`bounds::MAX_DURATION_SECS`).
 pub fn duration(
     field: &str,
     d: Option<&prost_types::Duration>,
 ) -> Result<Option<TimeDelta>, Status> {
     let Some(d) = d else { return Ok(None) };
-    if d.seconds < 0 || d.nanos < 0 {
-        return Err(invalid(field, "must not be negative"));
-    }
-    TimeDelta::new(d.seconds, d.nanos as u32)
+    bounds::duration(d.seconds, d.nanos)
         .map(Some)
-        .ok_or_else(|| invalid(field, "is too large"))
+        .map_err(|m| invalid(field, m))
+}
+
+/// A required point in time within the years 1970 to 9999.
+pub fn time(field: &str, t: Option<&prost_types::Timestamp>) -> Result<DateTime<Utc>, Status> {
+    let t = t.ok_or_else(|| invalid(field, "is required"))?;
+    bounds::time(t.seconds, t.nanos).map_err(|m| invalid(field, m))
 }
 
 pub fn page_size(field: &str, size: i32, default: u32, max: u32) -> Result<u32, Status> {

@@ -4,6 +4,7 @@
 
 use aijia_proto::v1 as pb;
 use aijia_workflows::automation::{ActionType, ReviewTally};
+use aijia_workflows::bounds::echo;
 use aijia_workflows::review::{CaseDraft, DraftOrigin};
 use aijia_workflows::risk::{Assessment, DraftFlags};
 use aijia_workflows::{Actor, ActorRole};
@@ -33,7 +34,8 @@ pub fn draft_id(text: &str) -> Result<(CaseId, u32), Status> {
         invalid(
             "draft_id",
             format!(
-                "{text:?} is not a draft id; expected \"<case id>/<number>\", e.g. \"0190f0c2-7b1e-7c3a-8d4e-5f6a7b8c9d0e/1\""
+                "{} is not a draft id; expected \"<case id>/<number>\", e.g. \"0190f0c2-7b1e-7c3a-8d4e-5f6a7b8c9d0e/1\"",
+                echo(text)
             ),
         )
     };
@@ -88,17 +90,12 @@ pub fn flags(flags: Option<&pb::DraftFlags>) -> DraftFlags {
 }
 
 pub fn teams(teams: &[String]) -> Result<Vec<String>, Status> {
-    if teams.len() > MAX_TEAMS {
-        return Err(invalid("teams", format!("at most {MAX_TEAMS}")));
-    }
-    let mut names = Vec::new();
-    for team in teams {
-        let team = convert::name("teams", team)?;
-        if !names.contains(&team) {
-            names.push(team);
-        }
-    }
-    Ok(names)
+    convert::capped("teams", teams.len(), MAX_TEAMS)?;
+    let names = teams
+        .iter()
+        .map(|team| convert::name("teams", team))
+        .collect::<Result<Vec<_>, Status>>()?;
+    Ok(aijia_workflows::bounds::unique(names))
 }
 
 pub fn policy_toml(text: &str) -> Result<String, Status> {
@@ -114,6 +111,7 @@ pub fn policy_toml(text: &str) -> Result<String, Status> {
             format!("is {} bytes; at most {MAX_POLICY}", text.len()),
         ));
     }
+    convert::without_nul("policy_toml", text)?;
     Ok(text.to_owned())
 }
 
@@ -125,7 +123,10 @@ pub fn context_json(text: &str) -> Result<serde_json::Value, Status> {
         ));
     }
     match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(value @ serde_json::Value::Object(_)) => Ok(value),
+        Ok(value @ serde_json::Value::Object(_)) => {
+            convert::json_without_nul("context_json", &value)?;
+            Ok(value)
+        }
         Ok(_) => Err(invalid("context_json", "must be a JSON object")),
         Err(e) => Err(invalid("context_json", format!("is not JSON: {e}"))),
     }

@@ -104,8 +104,8 @@ impl ReviewService for ReviewApi {
         };
         let filter = ReviewFilter {
             status,
-            reviewer: Some(req.reviewer.trim().to_owned()).filter(|r| !r.is_empty()),
-            team: Some(req.team.trim().to_owned()).filter(|t| !t.is_empty()),
+            reviewer: convert::filter("reviewer", &req.reviewer)?,
+            team: convert::filter("team", &req.team)?,
             unassigned: req.unassigned,
             action_type: convert::optional("action_type", &req.action_type)?,
             case_id: match req.case_id.trim() {

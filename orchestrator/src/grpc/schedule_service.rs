@@ -3,6 +3,7 @@
 use aijia_proto::v1 as pb;
 use aijia_proto::v1::schedule_service_server::ScheduleService;
 use aijia_proto::v1::schedule_spec::Action as PbAction;
+use aijia_workflows::bounds::echo;
 use aijia_workflows::schedule::{
     MissedFirePolicy, ScheduleAction, ScheduleDefinition, StartCase, SweepFilter,
 };
@@ -33,10 +34,13 @@ fn schedule_id(text: &str) -> Result<Uuid, Status> {
     Uuid::parse_str(text.trim()).map_err(|_| {
         invalid(
             "schedule_id",
-            format!("{text:?} is not a schedule id (a UUID)"),
+            format!("{} is not a schedule id (a UUID)", echo(text)),
         )
     })
 }
+
+/// The prefix of a start_case action's fields in refusals.
+const START_CASE: &str = "spec.start_case.";
 
 fn definition(spec: Option<&pb::ScheduleSpec>) -> Result<ScheduleDefinition, Status> {
     let spec = spec.ok_or_else(|| invalid("spec", "is required: {cron, time_zone, action, …}"))?;
@@ -53,7 +57,10 @@ fn definition(spec: Option<&pb::ScheduleSpec>) -> Result<ScheduleDefinition, Sta
         other => {
             return Err(invalid(
                 "spec.missed_fire_policy",
-                format!("unknown policy {other:?}; expected one of: skip, fire_once, fire_all"),
+                format!(
+                    "unknown policy {}; expected one of: skip, fire_once, fire_all",
+                    echo(other)
+                ),
             ));
         }
     };
@@ -66,19 +73,28 @@ fn definition(spec: Option<&pb::ScheduleSpec>) -> Result<ScheduleDefinition, Sta
                 "is required: start_case or reminder_sweep",
             ));
         }
-        Some(PbAction::StartCase(a)) => ScheduleAction::StartCase(StartCase {
-            workflow_type: convert::parse("spec.start_case.workflow_type", &a.workflow_type)?,
-            business_key_template: a.business_key_template.trim().to_owned(),
-            customer_id: a.customer_id.trim().to_owned(),
-            customer_display_name: a.customer_display_name.trim().to_owned(),
-            subject: a.subject.trim().to_owned(),
-            owner: a.owner.trim().to_owned(),
-            attributes: a
-                .attributes
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        }),
+        Some(PbAction::StartCase(a)) => {
+            let new = convert::CaseFields {
+                workflow_type: &a.workflow_type,
+                business_key_field: "business_key_template",
+                business_key: &a.business_key_template,
+                customer_id: &a.customer_id,
+                customer_display_name: &a.customer_display_name,
+                subject: &a.subject,
+                owner: &a.owner,
+                attributes: &a.attributes,
+            }
+            .validate(START_CASE)?;
+            ScheduleAction::StartCase(StartCase {
+                workflow_type: new.workflow_type,
+                business_key_template: new.business_key,
+                customer_id: new.customer_id,
+                customer_display_name: new.customer_display_name,
+                subject: new.subject,
+                owner: new.owner,
+                attributes: new.attributes,
+            })
+        }
         Some(PbAction::ReminderSweep(a)) => ScheduleAction::ReminderSweep {
             filter: SweepFilter {
                 state: convert::optional::<CaseState>("spec.reminder_sweep.state", &a.state)?,
@@ -99,17 +115,22 @@ fn definition(spec: Option<&pb::ScheduleSpec>) -> Result<ScheduleDefinition, Sta
         },
     };
     let definition = ScheduleDefinition {
-        cron: spec.cron.trim().to_owned(),
-        time_zone: match spec.time_zone.trim() {
-            "" => "UTC".to_owned(),
-            zone => zone.to_owned(),
-        },
+        cron: convert::name("spec.cron", &spec.cron)?,
+        time_zone: convert::filter("spec.time_zone", &spec.time_zone)?
+            .unwrap_or_else(|| "UTC".to_owned()),
         missed_fire,
         jitter_secs,
         action,
     };
     // Validate here too so the field is named in the answer; the engine checks again.
-    definition.validate().map_err(|e| invalid("spec", e))?;
+    let cron = definition.validate().map_err(|e| invalid("spec", e))?;
+    if let ScheduleAction::StartCase(start) = &definition.action {
+        // Each fire fills the template in: the key it makes must pass as StartCase's does.
+        convert::name(
+            &format!("{START_CASE}business_key_template (filled in)"),
+            &start.business_key(&cron, chrono::DateTime::UNIX_EPOCH),
+        )?;
+    }
     Ok(definition)
 }
 
@@ -224,8 +245,11 @@ impl ScheduleService for ScheduleApi {
     ) -> Result<Response<pb::ListSchedulesResponse>, Status> {
         let req = request.into_inner();
         let limit = convert::page_size("page_size", req.page_size, 50, 500)?;
-        let after = Some(req.page_token.trim()).filter(|t| !t.is_empty());
-        let mut views = self.engine.list_schedules(after, limit + 1).await?;
+        let after = convert::filter("page_token", &req.page_token)?;
+        let mut views = self
+            .engine
+            .list_schedules(after.as_deref(), limit + 1)
+            .await?;
         let next_page_token = if views.len() > limit as usize {
             views.truncate(limit as usize);
             views

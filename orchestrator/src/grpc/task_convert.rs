@@ -52,9 +52,7 @@ pub fn activity_types(types: &[String]) -> Result<Vec<String>, Status> {
             "name at least one activity type this worker runs, e.g. send_message",
         ));
     }
-    if types.len() > MAX_TYPES {
-        return Err(invalid("activity_types", format!("at most {MAX_TYPES}")));
-    }
+    super::convert::capped("activity_types", types.len(), MAX_TYPES)?;
     types
         .iter()
         .map(|t| super::convert::name("activity_types", t))
@@ -103,7 +101,10 @@ pub fn json(field: &str, text: &str) -> Result<Value, Status> {
     if text.trim().is_empty() {
         return Ok(Value::Null);
     }
-    serde_json::from_str(text).map_err(|e| invalid(field, format!("is not JSON: {e}")))
+    let value =
+        serde_json::from_str(text).map_err(|e| invalid(field, format!("is not JSON: {e}")))?;
+    super::convert::json_without_nul(field, &value)?;
+    Ok(value)
 }
 
 /// An optional JSON document; `""` is none.

@@ -48,7 +48,7 @@ impl TaskService for TaskApi {
         };
         let filter = TaskFilter {
             state: tc::state(&req.state)?,
-            activity: Some(req.activity.trim().to_owned()).filter(|a| !a.is_empty()),
+            activity: convert::filter("activity", &req.activity)?,
             case_id: match req.case_id.trim() {
                 "" => None,
                 id => Some(convert::case_id(id)?.0),

@@ -68,7 +68,8 @@ impl TaskState {
             .ok_or_else(|| {
                 let names: Vec<&str> = TaskState::ALL.iter().map(|s| s.as_str()).collect();
                 format!(
-                    "unknown task state {text:?}; expected one of: {}",
+                    "unknown task state {}; expected one of: {}",
+                    aijia_workflows::bounds::echo(text),
                     names.join(", ")
                 )
             })

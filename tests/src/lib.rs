@@ -29,7 +29,15 @@ pub use pastey as __pastey;
 macro_rules! on_both_stores {
     ($(#[$meta:meta])* $name:ident) => {
         $crate::on_postgres!($(#[$meta])* $name);
+        $crate::on_sqlite!($(#[$meta])* $name);
+    };
+}
 
+/// Like [`on_both_stores!`], for a test that runs on SQLite only (checks at the edge that no
+/// store sees): `name_sqlite`.
+#[macro_export]
+macro_rules! on_sqlite {
+    ($(#[$meta:meta])* $name:ident) => {
         $crate::__pastey::paste! {
             $(#[$meta])*
             #[tokio::test(flavor = "multi_thread")]

@@ -9,6 +9,8 @@
 //! - `cancel`: CancelCase.
 //! - `replay`: ReplayCase on honest and on tampered histories.
 //! - `bad_input`: every invalid request is refused with its code and field, writing nothing.
+//! - `limits`: bounds at the edge, by class: durations and times, list caps, NUL characters,
+//!   schedules held to the limits of their calls, refusals that quote huge values.
 //! - `service`: gRPC health and reflection.
 //! - `races`: concurrent signals and starts on one case or business key.
 //! - `stale_cases`: two servers on one database never answer from a case the other moved.
@@ -24,6 +26,7 @@ mod bad_input;
 mod cancel;
 mod crash;
 mod history;
+mod limits;
 mod listing;
 mod races;
 mod rails;

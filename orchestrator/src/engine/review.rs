@@ -134,8 +134,11 @@ impl ReviewCursor {
         if parts.next().is_some() {
             return None;
         }
+        // A token is the caller's text: its time must be one the stores can hold.
+        let submitted_at = DateTime::from_timestamp_micros(micros)
+            .filter(|t| aijia_workflows::bounds::time(t.timestamp(), 0).is_ok())?;
         Some(ReviewCursor {
-            submitted_at: DateTime::from_timestamp_micros(micros)?,
+            submitted_at,
             case_id,
             number,
         })

@@ -274,6 +274,18 @@ async fn extreme_durations_and_times_are_refused_naming_the_field_and_the_server
             }
         ));
     }
+    // A page token carries a time too.
+    for micros in [i64::MAX, -1, 253_402_300_800_000_000] {
+        rows.push(rpc!(
+            "page_token",
+            c.review,
+            list_reviews,
+            pb::ListReviewsRequest {
+                page_token: format!("{micros}.0190f0c2-7b1e-7c3a-8d4e-5f6a7b8c9d0e.1"),
+                ..Default::default()
+            }
+        ));
+    }
     expect_all_refused(rows).await;
 
     // The update path of a schedule shares the checks of its creation.

@@ -9,6 +9,11 @@ use crate::model::CaseState;
 
 use super::duration::parse_duration;
 
+/// The most reminders one waiting state sends.
+const MAX_REMINDERS: u32 = 100;
+/// The least time between two reminders.
+const MIN_REMIND_EVERY: Duration = Duration::minutes(1);
+
 /// The names of the settings, in the order the docs list them.
 pub(super) const FIELDS: &[&str] = &[
     "remind_after",
@@ -122,6 +127,24 @@ impl Settings {
                     return Err((
                         "remind_times",
                         format!("{times} reminders need remind_every, the time between them"),
+                    ));
+                }
+                // Each reminder is a history event and a message to the customer: a storm of
+                // them is never what anyone meant.
+                if times > MAX_REMINDERS {
+                    return Err((
+                        "remind_times",
+                        format!("is {times}; at most {MAX_REMINDERS} reminders"),
+                    ));
+                }
+                if let Some(every) = every.filter(|e| times > 1 && *e < MIN_REMIND_EVERY) {
+                    return Err((
+                        "remind_every",
+                        format!(
+                            "is {}; reminders must be at least {} apart",
+                            super::format_duration(every),
+                            super::format_duration(MIN_REMIND_EVERY)
+                        ),
                     ));
                 }
                 Some(Reminders {

@@ -344,3 +344,19 @@ fn an_override_of_a_state_the_type_never_enters_is_refused_for_a_new_case() {
     )
     .expect("every type can wait for review");
 }
+
+#[test]
+fn a_reminder_storm_is_refused() {
+    let (key, message) = override_error(&[
+        ("timers.waiting_for_customer.remind_times", "1000000"),
+        ("timers.waiting_for_customer.remind_every", "1h"),
+    ]);
+    assert_eq!(key, "timers.waiting_for_customer.remind_times");
+    assert!(message.contains("at most 100"), "{message}");
+    let (key, message) = override_error(&[
+        ("timers.waiting_for_customer.remind_times", "5"),
+        ("timers.waiting_for_customer.remind_every", "1ms"),
+    ]);
+    assert_eq!(key, "timers.waiting_for_customer.remind_every");
+    assert!(message.contains("at least 1m apart"), "{message}");
+}

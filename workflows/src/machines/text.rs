@@ -23,9 +23,19 @@ pub(super) fn checklist(names: Vec<String>) -> Vec<ChecklistItem> {
         .collect()
 }
 
+/// The checklist's names for a refusal: the first ten, then how many more, so that the
+/// message stays small however long the list.
 pub(super) fn joined(checklist: &[ChecklistItem]) -> String {
-    let names: Vec<&str> = checklist.iter().map(|i| i.name.as_str()).collect();
-    names.join(", ")
+    const SHOWN: usize = 10;
+    let names: Vec<&str> = checklist
+        .iter()
+        .take(SHOWN)
+        .map(|i| i.name.as_str())
+        .collect();
+    match checklist.len().saturating_sub(SHOWN) {
+        0 => names.join(", "),
+        more => format!("{}, … and {more} more", names.join(", ")),
+    }
 }
 
 /// "send: ID card, contract" for the items still missing; `None` when nothing is missing.

@@ -134,6 +134,21 @@ fn material_not_on_the_checklist_is_invalid_and_names_the_checklist() {
 }
 
 #[test]
+fn a_long_checklist_is_named_in_brief_and_a_long_item_cut_short() {
+    let materials: Vec<String> = (1..=5_000).map(|i| format!("document {i}")).collect();
+    let case = started(MC, &[("materials", &materials.join(","))]);
+    let unknown = "x".repeat(5_000);
+    let Refusal::Invalid(message) = refuse(&case, provided(&[unknown.as_str()])) else {
+        panic!("refused as invalid");
+    };
+    assert!(
+        message.ends_with("document 9, document 10, … and 4990 more"),
+        "{message}"
+    );
+    assert!(message.len() < 400, "{} bytes", message.len());
+}
+
+#[test]
 fn open_checklist_takes_what_the_customer_sends_and_moves_to_received() {
     let case = started(MC, &[]);
     let decision = apply(&case, provided(&["passport", "passport", "photo"]), at(3));

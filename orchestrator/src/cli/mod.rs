@@ -18,7 +18,7 @@ use clap::{Parser, Subcommand};
 
 use crate::clock::SystemClock;
 use crate::server::{self, ServerConfig};
-use crate::store::Store;
+use crate::store::{MAX_CONNECTIONS, PoolConfig, Store};
 use crate::telemetry::{self, LogFormat};
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7600";
@@ -65,6 +65,8 @@ enum Command {
         scheduler: schedule::SchedulerArgs,
         #[command(flatten)]
         rails: policy::RailsArgs,
+        #[command(flatten)]
+        db: DbArgs,
     },
     /// Run the server on PostgreSQL (or any database url).
     Serve {
@@ -78,6 +80,8 @@ enum Command {
         scheduler: schedule::SchedulerArgs,
         #[command(flatten)]
         rails: policy::RailsArgs,
+        #[command(flatten)]
+        db: DbArgs,
     },
     /// Apply database migrations and exit (the servers also apply them at start-up).
     Migrate {
@@ -96,6 +100,28 @@ enum Command {
     Policy(policy::PolicyArgs),
     /// Identity checks and customers' private context.
     Identity(identity::IdentityArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct DbArgs {
+    /// The most PostgreSQL connections this process holds (1 to 1000). PostgreSQL allows 100
+    /// by default for all processes together: keep the sum over all nodes below that.
+    #[arg(
+        long,
+        env = "AIJIA_DB_MAX_CONNECTIONS",
+        default_value_t = PoolConfig::default().max_connections,
+        value_parser = clap::value_parser!(u32)
+            .range(i64::from(*MAX_CONNECTIONS.start())..=i64::from(*MAX_CONNECTIONS.end())),
+    )]
+    db_max_connections: u32,
+}
+
+impl DbArgs {
+    fn config(&self) -> PoolConfig {
+        PoolConfig {
+            max_connections: self.db_max_connections,
+        }
+    }
 }
 
 /// Runs the command line and turns an error into a one-line message and a failing exit code;
@@ -121,6 +147,7 @@ async fn main() -> anyhow::Result<()> {
             workers,
             scheduler,
             rails,
+            db,
         } => {
             let telemetry = telemetry::init(cli.log_format, "info", cli.otlp_endpoint.as_deref());
             let database_url = match database_url {
@@ -136,6 +163,7 @@ async fn main() -> anyhow::Result<()> {
             config.workers = workers.config()?;
             config.scheduler = scheduler.config();
             config.rails = rails.config()?;
+            config.pool = db.config();
             let served = run_server(config, true).await;
             telemetry.shutdown().await;
             served
@@ -146,12 +174,14 @@ async fn main() -> anyhow::Result<()> {
             workers,
             scheduler,
             rails,
+            db,
         } => {
             let telemetry = telemetry::init(cli.log_format, "info", cli.otlp_endpoint.as_deref());
             let mut config = ServerConfig::new(listen, database_url);
             config.workers = workers.config()?;
             config.scheduler = scheduler.config();
             config.rails = rails.config()?;
+            config.pool = db.config();
             let served = run_server(config, false).await;
             telemetry.shutdown().await;
             served

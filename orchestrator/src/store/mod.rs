@@ -55,7 +55,99 @@ pub enum StoreError {
     Corrupt { what: &'static str, detail: String },
     #[error("unsupported database url {0:?}: use postgres://… or sqlite:…")]
     UnsupportedUrl(String),
+    /// The first connection failed: why, in words a person can act on.
+    #[error("cannot connect to the database: {0}")]
+    Unreachable(String),
 }
+
+/// What kind of failure a store error is, which decides what a client is told to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// The database cannot be reached or has no connection free: retry later.
+    Unavailable,
+    /// The statement lost to concurrent work (serialization failure, deadlock, lock or
+    /// statement timeout, SQLite busy): retry the call.
+    Contention,
+    /// The database refused a value the request carried (SQLSTATE class 22).
+    BadData,
+    /// Anything else: a fault on our side.
+    Internal,
+}
+
+impl StoreError {
+    pub fn failure(&self) -> Failure {
+        match self {
+            StoreError::Database { source, .. } => failure_of(source),
+            StoreError::Unreachable(_) => Failure::Unavailable,
+            StoreError::Migrate(_) | StoreError::Corrupt { .. } | StoreError::UnsupportedUrl(_) => {
+                Failure::Internal
+            }
+        }
+    }
+}
+
+fn failure_of(err: &sqlx::Error) -> Failure {
+    match err {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => Failure::Unavailable,
+        sqlx::Error::Database(e) => e.code().map_or(Failure::Internal, |c| failure_of_code(&c)),
+        _ => Failure::Internal,
+    }
+}
+
+/// By PostgreSQL SQLSTATE (always five characters) or SQLite extended result code.
+fn failure_of_code(code: &str) -> Failure {
+    if code.len() != 5 {
+        // SQLite: the primary code is the low byte; 5 is SQLITE_BUSY, 6 SQLITE_LOCKED.
+        return match code.parse::<u32>().map(|c| c & 0xff) {
+            Ok(5 | 6) => Failure::Contention,
+            _ => Failure::Internal,
+        };
+    }
+    match code {
+        // serialization_failure, deadlock_detected, lock_not_available, query_canceled (a
+        // statement or lock timeout)
+        "40001" | "40P01" | "55P03" | "57014" => Failure::Contention,
+        // connection exceptions, insufficient resources (too many connections), server
+        // shutting down or starting
+        c if c.starts_with("08") || c.starts_with("53") || c.starts_with("57P") => {
+            Failure::Unavailable
+        }
+        c if c.starts_with("22") => Failure::BadData,
+        _ => Failure::Internal,
+    }
+}
+
+/// The connection pool. PostgreSQL allows 100 connections by default; at 10 per process
+/// (the default) ten nodes fit, and a process's statements are short (one round trip per
+/// transition), so a few connections keep its cores busy. SQLite has one writer and keeps a
+/// small pool of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolConfig {
+    pub max_connections: u32,
+}
+
+/// What `--db-max-connections` accepts.
+pub const MAX_CONNECTIONS: std::ops::RangeInclusive<u32> = 1..=1000;
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        PoolConfig {
+            max_connections: 10,
+        }
+    }
+}
+
+/// How long the first connection may take before the database counts as unreachable.
+pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+/// A call waiting longer than this for a free connection is logged (WARN): the pool is too
+/// small for the load, or the database is slow.
+pub const ACQUIRE_SLOW: std::time::Duration = std::time::Duration::from_secs(1);
+/// A call waiting this long for a connection fails with UNAVAILABLE.
+pub const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Wraps a sqlx error with what the store was doing.
 pub(crate) fn db(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
@@ -332,10 +424,17 @@ pub enum Store {
 }
 
 impl Store {
-    /// Connects to `postgres://…` or `sqlite:…` (created if missing) and applies migrations.
+    /// Connects to `postgres://…` or `sqlite:…` (created if missing) with the default pool,
+    /// and applies migrations.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        Self::connect_with(url, &PoolConfig::default()).await
+    }
+
+    /// Like [`Store::connect`], with this pool. Connects once at once, so that a database
+    /// that is down or missing is reported within [`CONNECT_TIMEOUT`] with the reason.
+    pub async fn connect_with(url: &str, pool: &PoolConfig) -> Result<Store, StoreError> {
         let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Store::Postgres(PgStore::connect(url).await?)
+            Store::Postgres(PgStore::connect(url, pool).await?)
         } else if url.starts_with("sqlite:") {
             Store::Sqlite(SqliteStore::connect(url).await?)
         } else {
@@ -354,6 +453,12 @@ impl Store {
 
     pub async fn migrate(&self) -> Result<(), StoreError> {
         dispatch!(self, s => s.migrate().await)
+    }
+
+    /// One trivial statement, for the health answer.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        dispatch!(self, s => sqlx::query("SELECT 1").execute(s.pool()).await.map(drop))
+            .map_err(db("pinging the database"))
     }
 
     /// Writes a new case (its `base_version` is 0) with its first event, timers and tasks.

@@ -126,10 +126,10 @@ mod tests {
         }
     }
 
-    fn status_of(source: sqlx::Error) -> Status {
+    fn status_of(cause: sqlx::Error) -> Status {
         EngineError::Store(StoreError::Database {
             context: "reading a case",
-            source,
+            cause,
         })
         .into()
     }

@@ -41,16 +41,18 @@ pub use tasks::{
 };
 pub use timers::{DueTimer, NewTimer, TIMERS_CHANNEL};
 
+/// The messages include their cause's and name no source, so that a chain printed whole
+/// (`{:#}`) says each thing once.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("database error while {context}: {source}")]
+    #[error("database error while {context}: {cause}")]
     Database {
         context: &'static str,
-        #[source]
-        source: sqlx::Error,
+        // Not `source`: the message above already says it.
+        cause: sqlx::Error,
     },
     #[error("migrating the database: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Migrate(sqlx::migrate::MigrateError),
     #[error("stored {what} could not be decoded: {detail}")]
     Corrupt { what: &'static str, detail: String },
     #[error("unsupported database url {0:?}: use postgres://… or sqlite:…")]
@@ -58,6 +60,12 @@ pub enum StoreError {
     /// The first connection failed: why, in words a person can act on.
     #[error("cannot connect to the database: {0}")]
     Unreachable(String),
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(err: sqlx::migrate::MigrateError) -> Self {
+        StoreError::Migrate(err)
+    }
 }
 
 /// What kind of failure a store error is, which decides what a client is told to do.
@@ -77,7 +85,7 @@ pub enum Failure {
 impl StoreError {
     pub fn failure(&self) -> Failure {
         match self {
-            StoreError::Database { source, .. } => failure_of(source),
+            StoreError::Database { cause, .. } => failure_of(cause),
             StoreError::Unreachable(_) => Failure::Unavailable,
             StoreError::Migrate(_) | StoreError::Corrupt { .. } | StoreError::UnsupportedUrl(_) => {
                 Failure::Internal
@@ -151,7 +159,7 @@ pub const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 
 /// Wraps a sqlx error with what the store was doing.
 pub(crate) fn db(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
-    move |source| StoreError::Database { context, source }
+    move |cause| StoreError::Database { context, cause }
 }
 
 pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(

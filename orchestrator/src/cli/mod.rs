@@ -1,6 +1,17 @@
 //! The `aijia` command line: run a server (`dev`, `serve`), migrate a database, and operate
 //! cases on a running server over gRPC (`case …`).
 
+/// `println!` for command output. A reader that went away (`aijia … | head -2`) ends the
+/// command quietly and successfully, as it does any Unix filter, instead of a panic.
+macro_rules! outln {
+    () => {
+        $crate::cli::write_line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::write_line(format_args!($($arg)*))
+    };
+}
+
 mod case;
 mod identity;
 mod output;
@@ -191,7 +202,7 @@ async fn main() -> anyhow::Result<()> {
             let store = Store::connect(&database_url)
                 .await
                 .with_context(|| format!("while migrating {}", server::redact(&database_url)))?;
-            println!("migrations applied to the {} database", store.backend());
+            outln!("migrations applied to the {} database", store.backend());
             Ok(())
         }
         Command::Case(args) => {
@@ -218,6 +229,19 @@ async fn main() -> anyhow::Result<()> {
             telemetry::init(cli.log_format, "warn", None);
             identity::run(args).await
         }
+    }
+}
+
+/// Writes one line of command output (see `outln!`).
+pub(crate) fn write_line(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(err) = writeln!(out, "{line}").and_then(|()| out.flush()) {
+        if err.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: writing the output: {err}");
+        std::process::exit(1);
     }
 }
 
@@ -251,7 +275,7 @@ async fn run_server(config: ServerConfig, print_way_in: bool) -> anyhow::Result<
 
 fn print_welcome(addr: SocketAddr, database_url: &str) {
     let server = format!("http://{addr}");
-    println!(
+    outln!(
         "\nAijia is running.\n  gRPC:     {addr}  (health and reflection on; try `grpcurl -plaintext {addr} list`)\n  database: {}\n\nTry, in another terminal:\n  cargo run -p aijia-orchestrator -- case start --server {server} --type material_collection \\\n      --business-key order-1001 --customer-id c-42 --customer-name \"Li Wei\" --owner alice \\\n      --subject \"Warranty claim\" --attr materials=\"invoice,photo of the device\"\n  cargo run -p aijia-orchestrator -- case list --server {server}\n\nCtrl-C stops it.\n",
         server::redact(database_url)
     );

@@ -183,3 +183,74 @@ impl Loops {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use tonic_health::pb::HealthCheckRequest;
+    use tonic_health::pb::health_check_response::ServingStatus as Status;
+    use tonic_health::pb::health_server::Health as _;
+    use tonic_health::server::HealthService;
+
+    use super::*;
+
+    async fn status(service: &HealthService, name: &str) -> Status {
+        let request = tonic::Request::new(HealthCheckRequest {
+            service: name.to_owned(),
+        });
+        let answer = service.check(request).await.expect("a registered service");
+        Status::try_from(answer.into_inner().status).expect("a status")
+    }
+
+    async fn until_not_serving(service: &HealthService, name: &str) {
+        for _ in 0..200 {
+            if status(service, name).await == Status::NotServing {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("{name:?} still SERVING");
+    }
+
+    #[tokio::test]
+    async fn a_panic_comes_back_as_an_answer_with_its_message() {
+        let caught: Result<(), Panicked> = isolated(async { panic!("date out of range") }).await;
+        assert_eq!(
+            caught,
+            Err(Panicked("panicked: date out of range".to_owned()))
+        );
+        assert_eq!(isolated(async { 7 }).await, Ok(7));
+    }
+
+    #[tokio::test]
+    async fn a_loop_that_ends_before_shutdown_turns_every_service_not_serving() {
+        let reporter = HealthReporter::new();
+        let service = HealthService::from_health_reporter(reporter.clone());
+        let health = Health::new(reporter, vec!["aijia.v1.CaseService"]).await;
+        assert_eq!(status(&service, "").await, Status::Serving);
+        let shutdown = CancellationToken::new();
+        let mut loops = Loops::default();
+        let token = shutdown.clone();
+        loops.spawn("lives", async move { token.cancelled().await });
+        loops.spawn("dies", async { panic!("a loop's own bug") });
+        let watching = tokio::spawn(loops.watch(health, shutdown.clone()));
+        until_not_serving(&service, "").await;
+        until_not_serving(&service, "aijia.v1.CaseService").await;
+        shutdown.cancel();
+        watching.await.expect("the watcher ends with the loops");
+    }
+
+    #[tokio::test]
+    async fn loops_that_end_on_shutdown_leave_health_alone() {
+        let reporter = HealthReporter::new();
+        let service = HealthService::from_health_reporter(reporter.clone());
+        let health = Health::new(reporter, Vec::new()).await;
+        let shutdown = CancellationToken::new();
+        let mut loops = Loops::default();
+        let token = shutdown.clone();
+        loops.spawn("lives", async move { token.cancelled().await });
+        let watching = tokio::spawn(loops.watch(health, shutdown.clone()));
+        shutdown.cancel();
+        watching.await.expect("the watcher ends with the loops");
+        assert_eq!(status(&service, "").await, Status::Serving);
+    }
+}

@@ -190,12 +190,17 @@ impl Engine {
         }) {
             Ok(ok) => ok,
             Err(err) => {
-                // Written specs are validated, so this is a stored spec gone bad: park it.
+                // Written specs are validated, so this is a stored spec gone bad: park it,
+                // and say why in its fires.
                 warn!(schedule_id = %stored.id, error = %err, "schedule spec unusable; pausing it");
+                let fire = failed_fire(
+                    now,
+                    format!("{err}; the schedule is paused until its spec is replaced"),
+                );
                 stored.paused = true;
                 stored.next_fire_at = None;
                 stored.updated_at = now;
-                self.store.finish_fires(&stored, &[]).await?;
+                self.store.finish_fires(&stored, &[fire]).await?;
                 self.store.save_schedule(&stored).await?;
                 return Ok(());
             }
@@ -239,13 +244,7 @@ impl Engine {
         retry_at: DateTime<Utc>,
     ) -> Result<(), EngineError> {
         let now = self.clock.now();
-        let fire = FireRecord {
-            nominal: now,
-            actual: now,
-            outcome: "failed".into(),
-            detail: format!("{error}; next look at {retry_at}"),
-            request_id: None,
-        };
+        let fire = failed_fire(now, format!("{error}; next look at {retry_at}"));
         stored.last_nominal = Some(now);
         stored.next_fire_at = Some(retry_at);
         stored.updated_at = now;
@@ -370,6 +369,17 @@ impl Engine {
             next_fires,
             recent_fires,
         })
+    }
+}
+
+/// A fire that did not get as far as its action, recorded at `now`.
+fn failed_fire(now: DateTime<Utc>, detail: String) -> FireRecord {
+    FireRecord {
+        nominal: now,
+        actual: now,
+        outcome: "failed".into(),
+        detail,
+        request_id: None,
     }
 }
 

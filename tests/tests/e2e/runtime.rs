@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use aijia_orchestrator::clock::ManualClock;
 use aijia_orchestrator::server::{self, ServerConfig};
+use aijia_orchestrator::store::Store;
 use aijia_proto::v1 as pb;
 use aijia_proto::v1::identity_service_client::IdentityServiceClient;
 use aijia_proto::v1::review_service_client::ReviewServiceClient;
@@ -498,3 +499,61 @@ async fn the_log_at_the_default_level_holds_no_customer_text(db: TestDb) {
     server.kill().await;
 }
 on_both_stores!(the_log_at_the_default_level_holds_no_customer_text);
+
+async fn a_failed_timer_keeps_its_failure_and_is_held_back_not_reclaimed(db: TestDb) {
+    let store = Store::connect(db.url()).await.expect("the store");
+    // A due timer, as a commit would have started it.
+    db.execute(match db.backend() {
+        Backend::Postgres => {
+            "INSERT INTO timers (case_id, name, fire_at, created_seq, action) \
+             VALUES (gen_random_uuid(), 'waiting_for_customer/remind', '2000-01-01Z', 1, 'null')"
+        }
+        Backend::Sqlite => {
+            "INSERT INTO timers (case_id, name, fire_at, created_seq, action) \
+             VALUES (randomblob(16), 'waiting_for_customer/remind', 946684800000000, 1, 'null')"
+        }
+    })
+    .await;
+    let now = chrono::Utc::now();
+    let lease = TimeDelta::seconds(30);
+    let claimed = store.claim_due_timers(now, now + lease, 10).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    store
+        .timer_failed(
+            &claimed[0],
+            "panicked: out of range",
+            now + TimeDelta::minutes(5),
+        )
+        .await
+        .unwrap();
+
+    let after_lease = now + lease + TimeDelta::seconds(1);
+    let again = store
+        .claim_due_timers(after_lease, after_lease + lease, 10)
+        .await
+        .unwrap();
+    assert!(again.is_empty(), "held back past its lease: {again:?}");
+    let after_backoff = now + TimeDelta::minutes(6);
+    let again = store
+        .claim_due_timers(after_backoff, after_backoff + lease, 10)
+        .await
+        .unwrap();
+    assert_eq!(again.len(), 1, "tried again after the back-off");
+
+    let select = "SELECT failures, last_error FROM timers";
+    let (failures, error): (i64, String) = match db.backend() {
+        Backend::Postgres => {
+            let (f, e): (i32, String) = sqlx::query_as(select)
+                .fetch_one(&mut db.pg().await)
+                .await
+                .unwrap();
+            (i64::from(f), e)
+        }
+        Backend::Sqlite => sqlx::query_as(select)
+            .fetch_one(&mut db.sqlite_conn().await)
+            .await
+            .unwrap(),
+    };
+    assert_eq!((failures, error.as_str()), (1, "panicked: out of range"));
+}
+on_both_stores!(a_failed_timer_keeps_its_failure_and_is_held_back_not_reclaimed);

@@ -115,8 +115,9 @@ enum Command {
 
 #[derive(Debug, clap::Args)]
 struct DbArgs {
-    /// The most PostgreSQL connections this process holds (1 to 1000). PostgreSQL allows 100
-    /// by default for all processes together: keep the sum over all nodes below that.
+    /// The most PostgreSQL connections this process holds (3 to 1000; two are its LISTENs
+    /// for wake-ups). PostgreSQL allows 100 by default for all processes together: keep the
+    /// sum over all nodes below that.
     #[arg(
         long,
         env = "AIJIA_DB_MAX_CONNECTIONS",

@@ -131,15 +131,16 @@ fn failure_of_code(code: &str) -> Failure {
 
 /// The connection pool. PostgreSQL allows 100 connections by default; at 10 per process
 /// (the default) ten nodes fit, and a process's statements are short (one round trip per
-/// transition), so a few connections keep its cores busy. SQLite has one writer and keeps a
-/// small pool of its own.
+/// transition), so a few connections keep its cores busy. Two of them are held for good by
+/// the `LISTEN`s for timer and task wake-ups, hence at least 3. SQLite has one writer and
+/// keeps a small pool of its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolConfig {
     pub max_connections: u32,
 }
 
 /// What `--db-max-connections` accepts.
-pub const MAX_CONNECTIONS: std::ops::RangeInclusive<u32> = 1..=1000;
+pub const MAX_CONNECTIONS: std::ops::RangeInclusive<u32> = 3..=1000;
 
 impl Default for PoolConfig {
     fn default() -> Self {

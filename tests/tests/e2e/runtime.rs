@@ -557,3 +557,40 @@ async fn a_failed_timer_keeps_its_failure_and_is_held_back_not_reclaimed(db: Tes
     assert_eq!((failures, error.as_str()), (1, "panicked: out of range"));
 }
 on_both_stores!(a_failed_timer_keeps_its_failure_and_is_held_back_not_reclaimed);
+
+async fn a_call_that_waits_long_for_a_connection_is_logged_at_warn(db: TestDb) {
+    let server =
+        ServerProcess::spawn_with_args(BINARY, db.url(), &["--db-max-connections", "3"]).await;
+    let channel = server.channel().await;
+    // Two connections LISTEN; the one left waits on a lock the test holds, so the next call
+    // waits for it.
+    let mut admin = db.pg().await;
+    run_all(
+        &mut admin,
+        [
+            "BEGIN".to_owned(),
+            "LOCK TABLE cases IN ACCESS EXCLUSIVE MODE".to_owned(),
+        ],
+    )
+    .await;
+    let list = || {
+        let mut cases = pb::case_service_client::CaseServiceClient::new(channel.clone());
+        tokio::spawn(async move { cases.list_cases(pb::ListCasesRequest::default()).await })
+    };
+    let calls = [list(), list()];
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    run_all(&mut admin, ["COMMIT".to_owned()]).await;
+    for call in calls {
+        call.await
+            .unwrap()
+            .expect("ListCases once the lock is gone");
+    }
+    let log = server.log();
+    assert!(
+        log.lines()
+            .any(|l| l.contains("WARN") && l.contains("exceeded slow threshold")),
+        "{log}"
+    );
+    server.kill().await;
+}
+on_postgres!(a_call_that_waits_long_for_a_connection_is_logged_at_warn);

@@ -91,12 +91,14 @@ impl Health {
         self.publish().await;
     }
 
-    async fn database(&self, ok: bool) {
+    async fn database(&self, answer: Result<(), String>) {
+        let ok = answer.is_ok();
         if self.database_ok.swap(ok, Ordering::SeqCst) != ok {
-            if ok {
-                info!("the database answers again; health back to SERVING");
-            } else {
-                warn!("the database does not answer; health NOT_SERVING until it does");
+            match answer {
+                Ok(()) => info!("the database answers again; health back to SERVING"),
+                Err(error) => {
+                    warn!(%error, "the database does not answer; health NOT_SERVING until it does")
+                }
             }
             self.publish().await;
         }
@@ -128,11 +130,12 @@ pub async fn ping_database(
     shutdown: CancellationToken,
 ) {
     loop {
-        let answered = matches!(
-            tokio::time::timeout(PING_TIMEOUT, store.ping()).await,
-            Ok(Ok(()))
-        );
-        health.database(answered).await;
+        let answer = match tokio::time::timeout(PING_TIMEOUT, store.ping()).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(err)) => Err(err.to_string()),
+            Err(_) => Err(format!("no answer to a ping within {PING_TIMEOUT:?}")),
+        };
+        health.database(answer).await;
         tokio::select! {
             _ = shutdown.cancelled() => return,
             _ = tokio::time::sleep(every) => {}

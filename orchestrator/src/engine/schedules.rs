@@ -275,13 +275,13 @@ impl Engine {
                 match self.start_case(request_id, new, actor).await {
                     Ok((change, true)) => (true, format!("started case {}", change.view.id)),
                     Ok((change, false)) => (true, format!("case {} already open", change.view.id)),
-                    Err(e) => (false, e.to_string()),
+                    Err(e) => (false, failure_detail(e)),
                 }
             }
             ScheduleAction::ReminderSweep { filter } => {
                 match self.sweep(filter, request_id, actor, &stored.name).await {
                     Ok(n) => (true, format!("reminded {n} cases")),
-                    Err(e) => (false, e.to_string()),
+                    Err(e) => (false, failure_detail(e)),
                 }
             }
         }
@@ -369,6 +369,15 @@ impl Engine {
             next_fires,
             recent_fires,
         })
+    }
+}
+
+/// Why an action failed, as a fire record shows it to clients: a storage failure by its
+/// stable description and error id, never database text.
+fn failure_detail(err: EngineError) -> String {
+    match err {
+        EngineError::Store(store) => store.reported(),
+        other => other.to_string(),
     }
 }
 

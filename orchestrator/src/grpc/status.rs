@@ -30,28 +30,13 @@ impl From<EngineError> for Status {
 }
 
 fn storage_failure(err: &StoreError) -> Status {
-    let error_id = uuid::Uuid::now_v7().simple().to_string();
-    tracing::error!(%error_id, error = %err, "storage failure");
-    let (code, what) = match err.failure() {
-        Failure::Unavailable => (
-            Code::Unavailable,
-            "the database is unavailable; retry later",
-        ),
-        Failure::Contention => (
-            Code::Aborted,
-            "the database gave way to concurrent work; retry the call",
-        ),
-        Failure::BadData => (
-            Code::InvalidArgument,
-            "the database refused a value in this request (text that is not valid UTF-8 or \
-             holds a NUL byte, a number or date out of range); correct the request",
-        ),
-        Failure::Internal => (
-            Code::Internal,
-            "internal error; an operator can find the details in the server log",
-        ),
+    let code = match err.failure() {
+        Failure::Unavailable => Code::Unavailable,
+        Failure::Contention => Code::Aborted,
+        Failure::BadData => Code::InvalidArgument,
+        Failure::Internal => Code::Internal,
     };
-    Status::new(code, format!("{what} (error id {error_id})"))
+    Status::new(code, err.reported())
 }
 
 /// INVALID_ARGUMENT naming the field, so a person knows what to fix.

@@ -83,6 +83,25 @@ pub enum Failure {
 }
 
 impl StoreError {
+    /// What a client may be told, logging the details at ERROR under a fresh error id that the
+    /// answer quotes: a stable sentence for the kind of failure, never database text.
+    pub fn reported(&self) -> String {
+        let error_id = Uuid::now_v7().simple().to_string();
+        tracing::error!(%error_id, error = %self, "storage failure");
+        let what = match self.failure() {
+            Failure::Unavailable => "the database is unavailable; retry later",
+            Failure::Contention => "the database gave way to concurrent work; retry the call",
+            Failure::BadData => {
+                "the database refused a value in this request (text that is not valid UTF-8 \
+                 or holds a NUL byte, a number or date out of range); correct the request"
+            }
+            Failure::Internal => {
+                "internal error; an operator can find the details in the server log"
+            }
+        };
+        format!("{what} (error id {error_id})")
+    }
+
     pub fn failure(&self) -> Failure {
         match self {
             StoreError::Database { cause, .. } => failure_of(cause),

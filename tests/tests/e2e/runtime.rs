@@ -126,8 +126,8 @@ async fn a_schedule_whose_action_panics_is_recorded_as_failed_and_the_others_kee
     .await;
 
     for _ in 0..4 {
-        app.clock.advance(TimeDelta::seconds(1));
         let before = fires(&mut schedules, &healthy).await.len();
+        app.clock.advance(TimeDelta::seconds(1));
         eventually(
             Duration::from_secs(10),
             "the healthy schedule to fire",

@@ -26,6 +26,11 @@ use tracing::{error, info, warn};
 
 use crate::store::Store;
 
+/// How long a row (timer, schedule, task) whose handling panicked is left alone before it is
+/// tried again: long enough that a row that always panics costs nothing, short enough that
+/// one that panicked by bad luck is not late by much.
+pub const POISONED_BACKOFF: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+
 /// Why a unit of work ended without an answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]

@@ -435,6 +435,29 @@ impl Engine {
         self.fail_for_good(task, error, &reason).await
     }
 
+    /// Keeps on a task whose last lease ran out why failing it for good failed (`panicked`,
+    /// with `message`), and holds it back for `backoff`; false if it moved on meanwhile.
+    pub async fn hold_expired_lease(
+        &self,
+        task: &TaskRow,
+        message: &str,
+        backoff: TimeDelta,
+    ) -> Result<bool, EngineError> {
+        let now = self.clock.now();
+        let error = TaskError {
+            code: "panicked".into(),
+            message: format!("failing the task after its last lease ran out {message}"),
+            retryable: false,
+            details: Value::Null,
+            attempt: task.attempts,
+            at: Some(now),
+        };
+        Ok(self
+            .store
+            .hold_task(task.id, task.claims, &error, now + backoff, now)
+            .await?)
+    }
+
     /// Deletes completed and cancelled tasks that finished longer than `retain` ago.
     pub async fn purge_finished_tasks(
         &self,

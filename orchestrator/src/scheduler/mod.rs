@@ -18,11 +18,6 @@ use crate::engine::Engine;
 use crate::store::{Store, TIMERS_CHANNEL};
 use crate::supervise::Loops;
 
-/// How long a timer or schedule whose fire panicked is left alone before it is tried again:
-/// long enough that a row that always panics costs nothing, short enough that one that
-/// panicked by bad luck is not late by much.
-pub const POISONED_BACKOFF: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
-
 #[derive(Debug, Clone)]
 pub struct SchedulerConfig {
     /// The longest a loop sleeps without being woken; the fallback when no wake-up arrives.

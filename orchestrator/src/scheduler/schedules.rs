@@ -1,6 +1,6 @@
 //! The schedule loop: claim due schedules one at a time and fire each in isolation. A fire
 //! that panics is recorded as a failed fire of that schedule, which is then left alone for
-//! [`POISONED_BACKOFF`](super::POISONED_BACKOFF); the other schedules go on firing.
+//! [`POISONED_BACKOFF`](crate::supervise::POISONED_BACKOFF); the other schedules go on firing.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,10 +8,10 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, warn};
 
-use super::{POISONED_BACKOFF, SchedulerConfig};
+use super::SchedulerConfig;
 use crate::clock::Clock;
 use crate::engine::Engine;
-use crate::supervise::isolated;
+use crate::supervise::{POISONED_BACKOFF, isolated};
 
 /// Cron fires are due to the second; a look each second costs one indexed query.
 const LOOK_EVERY: Duration = Duration::from_secs(1);

@@ -2,14 +2,15 @@
 //! attempts left fails for good (`lease_expired`, so its case needs an operator; with attempts
 //! left it is simply claimed again), and finished tasks past their retention are deleted in
 //! batches (their results stay in their cases' histories). Each task is failed in isolation:
-//! one that panics is logged and found again on a later sweep, and the others go on.
+//! one whose failing panics keeps the panic as its last error and is held back for
+//! [`POISONED_BACKOFF`] before a later sweep tries again; the others go on.
 
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, warn};
 
 use super::WorkerConfig;
 use crate::engine::Engine;
-use crate::supervise::isolated;
+use crate::supervise::{POISONED_BACKOFF, isolated};
 
 const BATCH: u32 = 500;
 
@@ -37,8 +38,15 @@ pub async fn sweep(engine: &Engine, config: &WorkerConfig) {
                     Ok(Err(err)) => {
                         warn!(task_id, error = %err, "expiring a lease failed; will retry")
                     }
-                    Err(panicked) => error!(task_id, error = %panicked,
-                                            "expiring a lease failed; tried again next sweep"),
+                    Err(panicked) => {
+                        error!(task_id, error = %panicked,
+                               "expiring a lease failed; recorded on the task, tried again later");
+                        let message = panicked.to_string();
+                        let held = engine.hold_expired_lease(&task, &message, POISONED_BACKOFF);
+                        if let Err(err) = held.await {
+                            warn!(task_id, error = %err, "recording the failure on the task failed");
+                        }
+                    }
                 }
             }
         }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use aijia_orchestrator::clock::ManualClock;
 use aijia_orchestrator::server::{self, ServerConfig};
-use aijia_orchestrator::store::Store;
+use aijia_orchestrator::store::{Store, TaskError};
 use aijia_proto::v1 as pb;
 use aijia_proto::v1::identity_service_client::IdentityServiceClient;
 use aijia_proto::v1::review_service_client::ReviewServiceClient;
@@ -600,3 +600,60 @@ async fn a_call_that_waits_long_for_a_connection_is_logged_at_warn(db: TestDb) {
     server.kill().await;
 }
 on_postgres!(a_call_that_waits_long_for_a_connection_is_logged_at_warn);
+
+async fn a_task_whose_expiry_failed_keeps_the_error_and_is_held_back(db: TestDb) {
+    let store = Store::connect(db.url()).await.expect("the store");
+    // A running task whose last lease ran out long ago, with no attempts left.
+    db.execute(match db.backend() {
+        Backend::Postgres => {
+            "INSERT INTO activity_tasks (case_id, activity, input, idempotency_key, state, \
+             attempts, created_seq, created_at, run_at, claims, lease_owner, lease_expires_at) \
+             VALUES (gen_random_uuid(), 'send_message', '{}', 'held-1', 'running', 10, 1, \
+             '2000-01-01Z', '2000-01-01Z', 1, 'gone', '2000-01-01Z')"
+        }
+        Backend::Sqlite => {
+            "INSERT INTO activity_tasks (case_id, activity, input, idempotency_key, state, \
+             attempts, created_seq, created_at, run_at, claims, lease_owner, lease_expires_at) \
+             VALUES (randomblob(16), 'send_message', '{}', 'held-1', 'running', 10, 1, \
+             946684800000000, 946684800000000, 1, 'gone', 946684800000000)"
+        }
+    })
+    .await;
+    let now = chrono::Utc::now();
+    let expired = store.exhausted_leases(now, 10).await.unwrap();
+    assert_eq!(expired.len(), 1);
+    let error = TaskError {
+        code: "panicked".into(),
+        message: "panicked: out of range".into(),
+        retryable: false,
+        details: serde_json::Value::Null,
+        attempt: 10,
+        at: Some(now),
+    };
+    let held = store
+        .hold_task(
+            expired[0].id,
+            expired[0].claims,
+            &error,
+            now + TimeDelta::minutes(5),
+            now,
+        )
+        .await
+        .unwrap();
+    assert!(held);
+
+    let next_sweep = now + TimeDelta::seconds(5);
+    assert!(
+        store
+            .exhausted_leases(next_sweep, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let after_backoff = now + TimeDelta::minutes(6);
+    let again = store.exhausted_leases(after_backoff, 10).await.unwrap();
+    assert_eq!(again.len(), 1, "tried again after the back-off");
+    let task = store.get_task(expired[0].id).await.unwrap().unwrap();
+    assert_eq!(task.last_error.map(|e| e.code), Some("panicked".to_owned()));
+}
+on_both_stores!(a_task_whose_expiry_failed_keeps_the_error_and_is_held_back);

@@ -1,6 +1,6 @@
 //! The schedule loop: claim due schedules one at a time and fire each in isolation. A fire
 //! that panics is recorded as a failed fire of that schedule, which is then left alone for
-//! [`POISONED_BACKOFF`](crate::supervise::POISONED_BACKOFF); the other schedules go on firing.
+//! [`POISONED_BACKOFF`]; the other schedules go on firing.
 
 use std::sync::Arc;
 use std::time::Duration;

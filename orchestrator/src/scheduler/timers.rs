@@ -4,7 +4,7 @@
 //! fire time, so a timer whose lease ran out and that two processes fire anyway is applied
 //! once. The commit that applies it also deletes (or moves) the timer. A fire that panics
 //! is recorded on its timer row (`failures`, `last_error`) and the timer is left alone for
-//! [`POISONED_BACKOFF`](crate::supervise::POISONED_BACKOFF) before it is tried again.
+//! [`POISONED_BACKOFF`] before it is tried again.
 
 use std::sync::Arc;
 use std::time::Duration;

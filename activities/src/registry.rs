@@ -118,12 +118,11 @@ impl Registry {
         let result = activity.run(ctx, input).instrument(span.clone()).await;
         span.in_scope(|| match &result {
             Ok(_) => tracing::debug!("activity succeeded"),
-            Err(e) => tracing::warn!(
-                kind = ?e.kind,
-                code = %e.code,
-                message = %e.message,
-                "activity failed"
-            ),
+            // The message may quote what was sent or answered (customer text): DEBUG only.
+            Err(e) => {
+                tracing::warn!(kind = ?e.kind, code = %e.code, "activity failed");
+                tracing::debug!(message = %e.message, "activity failure message");
+            }
         });
         result
     }

@@ -1,8 +1,10 @@
 //! Running the server: open the store, build the engine, serve gRPC until told to stop, then
-//! let in-flight calls finish.
+//! let in-flight calls finish. Health (see [`crate::supervise`]) turns NOT_SERVING when the
+//! database stops answering, when a background loop dies, and first thing on shutdown.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use aijia_proto::v1::automation_service_server::AutomationServiceServer;
 use aijia_proto::v1::case_service_server::CaseServiceServer;
@@ -14,8 +16,9 @@ use aijia_proto::v1::worker_service_server::WorkerServiceServer;
 use aijia_workflows::TimerPolicy;
 use anyhow::Context;
 use tokio::net::TcpListener;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use tonic::server::NamedService;
 use tracing::info;
 
 use crate::clock::Clock;
@@ -24,7 +27,8 @@ use crate::grpc::{
     AutomationApi, CaseApi, IdentityApi, ReviewApi, ScheduleApi, TaskApi, WorkerApi,
 };
 use crate::scheduler::{self, SchedulerConfig};
-use crate::store::Store;
+use crate::store::{PoolConfig, Store};
+use crate::supervise::{self, Health, Loops};
 use crate::worker::{self, WorkerConfig};
 
 #[derive(Debug, Clone)]
@@ -36,7 +40,14 @@ pub struct ServerConfig {
     pub workers: WorkerConfig,
     /// Safety rails: what opening an action type to `auto` needs.
     pub rails: RailsConfig,
+    /// The database connection pool.
+    pub pool: PoolConfig,
+    /// How often the database is pinged for the health answer.
+    pub health_ping: Duration,
 }
+
+/// A ping every few seconds costs nothing and notices an outage before most clients do.
+pub const DEFAULT_HEALTH_PING: Duration = Duration::from_secs(5);
 
 impl ServerConfig {
     /// A server on `listen` over `database_url` with default settings for everything else.
@@ -47,6 +58,8 @@ impl ServerConfig {
             scheduler: SchedulerConfig::default(),
             workers: WorkerConfig::default(),
             rails: RailsConfig::default(),
+            pool: PoolConfig::default(),
+            health_ping: DEFAULT_HEALTH_PING,
         }
     }
 }
@@ -59,8 +72,8 @@ pub struct RunningServer {
     pub backend: &'static str,
     shutdown: CancellationToken,
     task: JoinHandle<anyhow::Result<()>>,
-    /// Background loops (timers, schedules): they stop with `shutdown`.
-    background: JoinSet<()>,
+    /// Watches the background loops (timers, schedules, workers); ends when they all have.
+    background: JoinHandle<()>,
 }
 
 impl RunningServer {
@@ -72,10 +85,12 @@ impl RunningServer {
 
     /// Waits until the server ends on its own or `shutdown` is cancelled by someone else, and
     /// its background loops have finished what they had claimed.
-    pub async fn wait(mut self) -> anyhow::Result<()> {
+    pub async fn wait(self) -> anyhow::Result<()> {
         let served = self.task.await.context("server task panicked")?;
         self.shutdown.cancel();
-        while self.background.join_next().await.is_some() {}
+        self.background
+            .await
+            .context("the background loops' watcher panicked")?;
         served
     }
 
@@ -86,7 +101,7 @@ impl RunningServer {
 
 /// Connects to the store (applying migrations), binds, and serves in a background task.
 pub async fn start(config: &ServerConfig, clock: Arc<dyn Clock>) -> anyhow::Result<RunningServer> {
-    let store = Store::connect(&config.database_url)
+    let store = Store::connect_with(&config.database_url, &config.pool)
         .await
         .with_context(|| {
             format!(
@@ -106,20 +121,20 @@ pub async fn start(config: &ServerConfig, clock: Arc<dyn Clock>) -> anyhow::Resu
     // Without TCP_NODELAY small responses wait on delayed ACKs (~40 ms per call).
     let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
 
-    let (health, health_service) = tonic_health::server::health_reporter();
-    health.set_serving::<CaseServiceServer<CaseApi>>().await;
-    health
-        .set_serving::<ScheduleServiceServer<ScheduleApi>>()
-        .await;
-    health.set_serving::<WorkerServiceServer<WorkerApi>>().await;
-    health.set_serving::<TaskServiceServer<TaskApi>>().await;
-    health.set_serving::<ReviewServiceServer<ReviewApi>>().await;
-    health
-        .set_serving::<AutomationServiceServer<AutomationApi>>()
-        .await;
-    health
-        .set_serving::<IdentityServiceServer<IdentityApi>>()
-        .await;
+    let (reporter, health_service) = tonic_health::server::health_reporter();
+    let health = Health::new(
+        reporter,
+        vec![
+            CaseServiceServer::<CaseApi>::NAME,
+            ScheduleServiceServer::<ScheduleApi>::NAME,
+            WorkerServiceServer::<WorkerApi>::NAME,
+            TaskServiceServer::<TaskApi>::NAME,
+            ReviewServiceServer::<ReviewApi>::NAME,
+            AutomationServiceServer::<AutomationApi>::NAME,
+            IdentityServiceServer::<IdentityApi>::NAME,
+        ],
+    )
+    .await;
     let reflection = |builder: tonic_reflection::server::Builder<'static>| {
         builder
             .register_encoded_file_descriptor_set(aijia_proto::FILE_DESCRIPTOR_SET)
@@ -130,15 +145,25 @@ pub async fn start(config: &ServerConfig, clock: Arc<dyn Clock>) -> anyhow::Resu
         reflection(tonic_reflection::server::Builder::configure()).build_v1alpha()?;
 
     let shutdown = CancellationToken::new();
-    let mut background = JoinSet::new();
+    let mut loops = Loops::default();
+    loops.spawn(
+        "database ping",
+        supervise::ping_database(
+            engine.store().clone(),
+            health.clone(),
+            config.health_ping,
+            shutdown.clone(),
+        ),
+    );
     scheduler::spawn(
         engine.clone(),
         clock,
         config.scheduler.clone(),
         shutdown.clone(),
-        &mut background,
+        &mut loops,
     );
-    worker::spawn(&engine, &config.workers, &shutdown, &mut background)?;
+    worker::spawn(&engine, &config.workers, &shutdown, &mut loops)?;
+    let background = tokio::spawn(loops.watch(health.clone(), shutdown.clone()));
     let workers = WorkerApi::new(
         engine.clone(),
         shutdown.clone(),
@@ -158,9 +183,14 @@ pub async fn start(config: &ServerConfig, clock: Arc<dyn Clock>) -> anyhow::Resu
         .add_service(IdentityServiceServer::new(IdentityApi::new(engine.clone())))
         .add_service(ScheduleServiceServer::new(ScheduleApi::new(engine)));
     let stop = shutdown.clone();
+    // Health says NOT_SERVING before the server drains, whoever asked for the stop.
+    let stopped = async move {
+        stop.cancelled().await;
+        health.stopping().await;
+    };
     let task = tokio::spawn(async move {
         router
-            .serve_with_incoming_shutdown(incoming, stop.cancelled_owned())
+            .serve_with_incoming_shutdown(incoming, stopped)
             .await
             .context("while serving gRPC")
     });

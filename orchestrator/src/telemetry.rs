@@ -1,6 +1,8 @@
 //! Structured logs with `tracing`, human-readable by default or JSON for log shippers, and
 //! OpenTelemetry trace export over OTLP/gRPC when (and only when) an endpoint is configured.
 
+use std::io::IsTerminal;
+
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::trace::SdkTracerProvider;
@@ -44,7 +46,10 @@ impl Telemetry {
 pub fn init(format: LogFormat, default_level: &str, otlp_endpoint: Option<&str>) -> Telemetry {
     let filter =
         EnvFilter::try_from_env("AIJIA_LOG").unwrap_or_else(|_| EnvFilter::new(default_level));
-    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    // Colour codes only for a person at a terminal, never into a file or a log shipper.
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     let fmt = match format {
         LogFormat::Text => fmt.boxed(),
         LogFormat::Json => fmt.json().boxed(),

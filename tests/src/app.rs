@@ -49,6 +49,9 @@ pub async fn spawn_app_with(db: &TestDb, configure: impl FnOnce(&mut ServerConfi
     let listen = "127.0.0.1:0".parse().expect("a socket address");
     let mut config = ServerConfig::new(listen, db.url());
     config.workers.concurrency = 0;
+    // Test servers share one PostgreSQL (100 connections) with every other test running:
+    // two connections LISTEN, four serve the calls.
+    config.pool.max_connections = 6;
     configure(&mut config);
     let server = server::start(&config, Arc::new(clock.clone()))
         .await

@@ -1,6 +1,7 @@
 //! The record adapter: sends nothing, logs and remembers what would have been sent. It is the
 //! default for `aijia dev`, so the quick start needs nothing external, and the adapter tests
-//! read its log.
+//! read its log. The payload is customer-facing text, so it is logged at DEBUG only; INFO
+//! names the delivery by its ids.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -74,9 +75,10 @@ impl Adapter for RecordAdapter {
             target_name = %delivery.target,
             kind = %delivery.kind,
             idempotency_key = %delivery.idempotency_key,
-            payload = %delivery.payload,
             "recorded a delivery; nothing was sent"
         );
+        tracing::debug!(idempotency_key = %delivery.idempotency_key, payload = %delivery.payload,
+                        "recorded delivery payload");
         {
             let mut log = self.lock();
             if log.len() >= self.capacity {

@@ -108,20 +108,20 @@ pub async fn run(args: IdentityArgs) -> anyhow::Result<()> {
                 }));
             }
             if !resp.found {
-                println!(
+                outln!(
                     "no private context is stored for this customer (read recorded as event #{})",
                     resp.recorded_seq
                 );
                 return Ok(());
             }
-            println!(
+            outln!(
                 "customer {} (updated by {} at {}; read recorded as event #{})",
                 resp.customer_id,
                 resp.updated_by,
                 time(resp.updated_at.as_ref()),
                 resp.recorded_seq
             );
-            println!("{}", serde_json::to_string_pretty(&context)?);
+            outln!("{}", serde_json::to_string_pretty(&context)?);
             Ok(())
         }
         IdentityCommand::PutContext {
@@ -140,7 +140,7 @@ pub async fn run(args: IdentityArgs) -> anyhow::Result<()> {
             if json {
                 return print_json(&json!({"updated_at": time(resp.updated_at.as_ref())}));
             }
-            println!("context stored at {}", time(resp.updated_at.as_ref()));
+            outln!("context stored at {}", time(resp.updated_at.as_ref()));
             Ok(())
         }
     }

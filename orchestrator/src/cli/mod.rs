@@ -1,6 +1,17 @@
 //! The `aijia` command line: run a server (`dev`, `serve`), migrate a database, and operate
 //! cases on a running server over gRPC (`case …`).
 
+/// `println!` for command output. A reader that went away (`aijia … | head -2`) ends the
+/// command quietly and successfully, as it does any Unix filter, instead of a panic.
+macro_rules! outln {
+    () => {
+        $crate::cli::write_line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::write_line(format_args!($($arg)*))
+    };
+}
+
 mod case;
 mod identity;
 mod output;
@@ -18,7 +29,7 @@ use clap::{Parser, Subcommand};
 
 use crate::clock::SystemClock;
 use crate::server::{self, ServerConfig};
-use crate::store::Store;
+use crate::store::{MAX_CONNECTIONS, PoolConfig, Store};
 use crate::telemetry::{self, LogFormat};
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7600";
@@ -65,6 +76,8 @@ enum Command {
         scheduler: schedule::SchedulerArgs,
         #[command(flatten)]
         rails: policy::RailsArgs,
+        #[command(flatten)]
+        db: DbArgs,
     },
     /// Run the server on PostgreSQL (or any database url).
     Serve {
@@ -78,6 +91,8 @@ enum Command {
         scheduler: schedule::SchedulerArgs,
         #[command(flatten)]
         rails: policy::RailsArgs,
+        #[command(flatten)]
+        db: DbArgs,
     },
     /// Apply database migrations and exit (the servers also apply them at start-up).
     Migrate {
@@ -96,6 +111,29 @@ enum Command {
     Policy(policy::PolicyArgs),
     /// Identity checks and customers' private context.
     Identity(identity::IdentityArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct DbArgs {
+    /// The most PostgreSQL connections this process holds (3 to 1000; two are its LISTENs
+    /// for wake-ups). PostgreSQL allows 100 by default for all processes together: keep the
+    /// sum over all nodes below that.
+    #[arg(
+        long,
+        env = "AIJIA_DB_MAX_CONNECTIONS",
+        default_value_t = PoolConfig::default().max_connections,
+        value_parser = clap::value_parser!(u32)
+            .range(i64::from(*MAX_CONNECTIONS.start())..=i64::from(*MAX_CONNECTIONS.end())),
+    )]
+    db_max_connections: u32,
+}
+
+impl DbArgs {
+    fn config(&self) -> PoolConfig {
+        PoolConfig {
+            max_connections: self.db_max_connections,
+        }
+    }
 }
 
 /// Runs the command line and turns an error into a one-line message and a failing exit code;
@@ -121,6 +159,7 @@ async fn main() -> anyhow::Result<()> {
             workers,
             scheduler,
             rails,
+            db,
         } => {
             let telemetry = telemetry::init(cli.log_format, "info", cli.otlp_endpoint.as_deref());
             let database_url = match database_url {
@@ -136,6 +175,7 @@ async fn main() -> anyhow::Result<()> {
             config.workers = workers.config()?;
             config.scheduler = scheduler.config();
             config.rails = rails.config()?;
+            config.pool = db.config();
             let served = run_server(config, true).await;
             telemetry.shutdown().await;
             served
@@ -146,12 +186,14 @@ async fn main() -> anyhow::Result<()> {
             workers,
             scheduler,
             rails,
+            db,
         } => {
             let telemetry = telemetry::init(cli.log_format, "info", cli.otlp_endpoint.as_deref());
             let mut config = ServerConfig::new(listen, database_url);
             config.workers = workers.config()?;
             config.scheduler = scheduler.config();
             config.rails = rails.config()?;
+            config.pool = db.config();
             let served = run_server(config, false).await;
             telemetry.shutdown().await;
             served
@@ -161,7 +203,7 @@ async fn main() -> anyhow::Result<()> {
             let store = Store::connect(&database_url)
                 .await
                 .with_context(|| format!("while migrating {}", server::redact(&database_url)))?;
-            println!("migrations applied to the {} database", store.backend());
+            outln!("migrations applied to the {} database", store.backend());
             Ok(())
         }
         Command::Case(args) => {
@@ -188,6 +230,19 @@ async fn main() -> anyhow::Result<()> {
             telemetry::init(cli.log_format, "warn", None);
             identity::run(args).await
         }
+    }
+}
+
+/// Writes one line of command output (see `outln!`).
+pub(crate) fn write_line(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(err) = writeln!(out, "{line}").and_then(|()| out.flush()) {
+        if err.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: writing the output: {err}");
+        std::process::exit(1);
     }
 }
 
@@ -221,7 +276,7 @@ async fn run_server(config: ServerConfig, print_way_in: bool) -> anyhow::Result<
 
 fn print_welcome(addr: SocketAddr, database_url: &str) {
     let server = format!("http://{addr}");
-    println!(
+    outln!(
         "\nAijia is running.\n  gRPC:     {addr}  (health and reflection on; try `grpcurl -plaintext {addr} list`)\n  database: {}\n\nTry, in another terminal:\n  cargo run -p aijia-orchestrator -- case start --server {server} --type material_collection \\\n      --business-key order-1001 --customer-id c-42 --customer-name \"Li Wei\" --owner alice \\\n      --subject \"Warranty claim\" --attr materials=\"invoice,photo of the device\"\n  cargo run -p aijia-orchestrator -- case list --server {server}\n\nCtrl-C stops it.\n",
         server::redact(database_url)
     );

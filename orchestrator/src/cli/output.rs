@@ -10,7 +10,7 @@ pub(super) fn time(t: Option<&prost_types::Timestamp>) -> String {
 }
 
 pub(super) fn print_json(value: &Value) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    outln!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
 
@@ -28,7 +28,7 @@ pub(super) fn table(header: &[&str], rows: &[Vec<String>]) {
             .zip(&widths)
             .map(|(c, w)| format!("{c:<w$}"))
             .collect();
-        println!("{}", padded.join("  ").trim_end());
+        outln!("{}", padded.join("  ").trim_end());
     };
     line(header.iter().map(|h| h.to_string()).collect());
     for row in rows {
@@ -123,7 +123,7 @@ fn print_case(c: &pb::Case) {
     }
     rows.push(("evidence", c.evidence.clone()));
     for (k, v) in rows {
-        println!("{k:<14} {v}");
+        outln!("{k:<14} {v}");
     }
 }
 
@@ -143,7 +143,7 @@ pub fn started(resp: &pb::StartCaseResponse, json: bool) -> anyhow::Result<()> {
             "case": resp.case.as_ref().map(case_json),
         }));
     }
-    println!(
+    outln!(
         "{}",
         if resp.created {
             "case started"
@@ -163,7 +163,7 @@ pub fn change(change: Option<&pb::CaseChange>, json: bool) -> anyhow::Result<()>
             "case": change.case.as_ref().map(case_json),
         }));
     }
-    println!(
+    outln!(
         "event #{}{}",
         change.event_seq,
         if change.duplicate {
@@ -221,7 +221,7 @@ pub fn list(resp: &pb::ListCasesResponse, json: bool) -> anyhow::Result<()> {
         &rows,
     );
     if !resp.next_page_token.is_empty() {
-        println!("more: --page-token {}", resp.next_page_token);
+        outln!("more: --page-token {}", resp.next_page_token);
     }
     Ok(())
 }
@@ -264,7 +264,7 @@ pub fn history(resp: &pb::GetCaseHistoryResponse, json: bool) -> anyhow::Result<
         .collect();
     table(&["SEQ", "AT", "EVENT", "ACTOR", "STATE AFTER"], &rows);
     if !resp.next_page_token.is_empty() {
-        println!("more: --page-token {}", resp.next_page_token);
+        outln!("more: --page-token {}", resp.next_page_token);
     }
     Ok(())
 }
@@ -280,13 +280,16 @@ pub fn replay(resp: &pb::ReplayCaseResponse, json: bool) -> anyhow::Result<()> {
         }));
     }
     match &resp.mismatch {
-        None => println!(
+        None => outln!(
             "replay matches: {} events reproduce the stored case",
             resp.events_replayed
         ),
-        Some(m) => println!(
+        Some(m) => outln!(
             "replay MISMATCH at event #{}: field {} stored {} but replay gives {}",
-            m.seq, m.field, m.stored, m.replayed
+            m.seq,
+            m.field,
+            m.stored,
+            m.replayed
         ),
     }
     Ok(())

@@ -249,7 +249,7 @@ pub async fn run(args: PolicyArgs) -> anyhow::Result<()> {
                 }));
             }
             if let Some(r) = &resp.risk_policy {
-                println!(
+                outln!(
                     "risk policy {} ({} rules) {}",
                     r.version,
                     r.rules,
@@ -321,11 +321,9 @@ fn overview(resp: &pb::AutomationPolicyResponse, json: bool, change: bool) -> an
         return Ok(());
     };
     if change && !resp.changed {
-        println!(
-            "no new version: the policy already says so, or this request id was applied before"
-        );
+        outln!("no new version: the policy already says so, or this request id was applied before");
     }
-    println!(
+    outln!(
         "automation policy v{}{} — {} by {} at {}: {}",
         policy.version,
         if policy.paused { "  PAUSED" } else { "" },
@@ -335,10 +333,10 @@ fn overview(resp: &pb::AutomationPolicyResponse, json: bool, change: bool) -> an
         policy.reason
     );
     if let Some(r) = &resp.risk_policy {
-        println!("risk policy {} ({} rules)", r.version, r.rules);
+        outln!("risk policy {} ({} rules)", r.version, r.rules);
     }
     if let Some(b) = &resp.opening_bar {
-        println!(
+        outln!(
             "opening to auto needs a pass rate of at least {:.0}% over at least {} decisions in {} days",
             b.bar * 100.0,
             b.min_sample,
@@ -409,9 +407,9 @@ fn history(resp: &pb::ListPolicyVersionsResponse, json: bool) -> anyhow::Result<
         &rows,
     );
     if !resp.next_page_token.is_empty() {
-        println!("more: --page-token {}", resp.next_page_token);
+        outln!("more: --page-token {}", resp.next_page_token);
     }
-    println!();
+    outln!();
     let rows: Vec<Vec<String>> = resp
         .risk_activations
         .iter()
@@ -456,7 +454,7 @@ fn replay(resp: &pb::ReplayPolicyResponse, json: bool, all: bool) -> anyhow::Res
             })).collect::<Vec<_>>(),
         }));
     }
-    println!(
+    outln!(
         "replayed {} drafts under risk policy {} and automation policy v{} (nothing was sent or written)",
         resp.drafts.len(),
         resp.risk_policy_version,
@@ -464,16 +462,18 @@ fn replay(resp: &pb::ReplayPolicyResponse, json: bool, all: bool) -> anyhow::Res
     );
     let line = |name: &str, t: Option<&pb::RouteTotals>| {
         let t = t.cloned().unwrap_or_default();
-        println!(
+        outln!(
             "  {name:<9} sent {:>5}  reviewed {:>5}  held {:>5}",
-            t.sent, t.reviewed, t.held
+            t.sent,
+            t.reviewed,
+            t.held
         );
     };
     line("recorded", resp.recorded.as_ref());
     line("replayed", resp.replayed.as_ref());
-    println!("  {} would change route", resp.changed);
+    outln!("  {} would change route", resp.changed);
     if resp.truncated {
-        println!("  (truncated: narrow the period to see every draft)");
+        outln!("  (truncated: narrow the period to see every draft)");
     }
     let rows: Vec<Vec<String>> = resp
         .drafts
@@ -494,7 +494,7 @@ fn replay(resp: &pb::ReplayPolicyResponse, json: bool, all: bool) -> anyhow::Res
         })
         .collect();
     if !rows.is_empty() {
-        println!();
+        outln!();
         table(
             &["DRAFT", "ACTION TYPE", "RECORDED", "REPLAYED", "FOUND"],
             &rows,

@@ -498,7 +498,7 @@ fn queue(resp: &pb::ListReviewsResponse, json: bool) -> anyhow::Result<()> {
         &rows,
     );
     if !resp.next_page_token.is_empty() {
-        println!("more: --page-token {}", resp.next_page_token);
+        outln!("more: --page-token {}", resp.next_page_token);
     }
     Ok(())
 }
@@ -578,11 +578,11 @@ fn draft(d: Option<&pb::Draft>, json: bool) -> anyhow::Result<()> {
         }
     }
     for (k, v) in rows {
-        println!("{k:<14} {v}");
+        outln!("{k:<14} {v}");
     }
-    println!("\n{}", d.text);
+    outln!("\n{}", d.text);
     if let Some(edited) = d.decision.as_ref().filter(|r| !r.edited_text.is_empty()) {
-        println!("\nsent instead (edited):\n{}", edited.edited_text);
+        outln!("\nsent instead (edited):\n{}", edited.edited_text);
     }
     Ok(())
 }
@@ -601,7 +601,7 @@ fn decided(
         }));
     }
     if let Some(change) = change {
-        println!(
+        outln!(
             "event #{}{}",
             change.event_seq,
             if change.duplicate {

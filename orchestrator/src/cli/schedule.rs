@@ -221,7 +221,7 @@ pub async fn run(args: ScheduleArgs) -> anyhow::Result<()> {
                 .map_err(rpc_error)?
                 .into_inner();
             if !json {
-                println!(
+                outln!(
                     "{}",
                     if resp.created {
                         "schedule created"
@@ -297,7 +297,7 @@ pub async fn run(args: ScheduleArgs) -> anyhow::Result<()> {
             if json {
                 return print_json(&fire_json(&fire));
             }
-            println!("{}: {}", fire.outcome, fire.detail);
+            outln!("{}: {}", fire.outcome, fire.detail);
             Ok(())
         }
         ScheduleCommand::Delete { schedule_id } => {
@@ -310,7 +310,7 @@ pub async fn run(args: ScheduleArgs) -> anyhow::Result<()> {
             if json {
                 return print_json(&json!({"deleted": schedule_id}));
             }
-            println!("schedule {schedule_id} deleted");
+            outln!("schedule {schedule_id} deleted");
             Ok(())
         }
     }
@@ -373,17 +373,17 @@ fn one(s: Option<&pb::Schedule>, json: bool) -> anyhow::Result<()> {
         return print_json(&schedule_json(s));
     }
     let spec = s.spec.clone().unwrap_or_default();
-    println!("{:<12} {}", "id", s.id);
-    println!("{:<12} {}", "name", s.name);
-    println!("{:<12} {} ({})", "cron", spec.cron, spec.time_zone);
-    println!("{:<12} {}", "missed fires", spec.missed_fire_policy);
-    println!("{:<12} {}", "action", action_text(&spec));
-    println!("{:<12} {}", "paused", s.paused);
+    outln!("{:<12} {}", "id", s.id);
+    outln!("{:<12} {}", "name", s.name);
+    outln!("{:<12} {} ({})", "cron", spec.cron, spec.time_zone);
+    outln!("{:<12} {}", "missed fires", spec.missed_fire_policy);
+    outln!("{:<12} {}", "action", action_text(&spec));
+    outln!("{:<12} {}", "paused", s.paused);
     for t in &s.next_fire_times {
-        println!("{:<12} {}", "next fire", time(Some(t)));
+        outln!("{:<12} {}", "next fire", time(Some(t)));
     }
     for f in &s.recent_fires {
-        println!(
+        outln!(
             "{:<12} {} {}: {}",
             "fired",
             time(f.nominal_time.as_ref()),
@@ -421,7 +421,7 @@ fn list(resp: &pb::ListSchedulesResponse, json: bool) -> anyhow::Result<()> {
         .collect();
     table(&["ID", "NAME", "CRON", "NEXT FIRE", "ACTION"], &rows);
     if !resp.next_page_token.is_empty() {
-        println!("more: --page-token {}", resp.next_page_token);
+        outln!("more: --page-token {}", resp.next_page_token);
     }
     Ok(())
 }

@@ -257,7 +257,7 @@ fn list(resp: &pb::ListTasksResponse, json: bool) -> anyhow::Result<()> {
         &rows,
     );
     if !resp.next_page_token.is_empty() {
-        println!("more: --page-token {}", resp.next_page_token);
+        outln!("more: --page-token {}", resp.next_page_token);
     }
     Ok(())
 }
@@ -301,7 +301,7 @@ fn task(t: Option<&pb::Task>, json: bool) -> anyhow::Result<()> {
         rows.push(("finished", time(t.completed_at.as_ref())));
     }
     for (k, v) in rows {
-        println!("{k:<13} {v}");
+        outln!("{k:<13} {v}");
     }
     Ok(())
 }
@@ -321,7 +321,7 @@ fn action(
         }));
     }
     let duplicate = change.is_some_and(|c| c.duplicate);
-    println!(
+    outln!(
         "task {what}{}",
         if duplicate {
             " (already done: same request id)"

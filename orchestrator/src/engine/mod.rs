@@ -18,7 +18,7 @@ use aijia_workflows::{Actor, Case, Event, NewCase, Recorded, Refusal, ReplayOutc
 use chrono::{DateTime, Utc};
 use rand::Rng;
 use tokio::sync::Notify;
-use tracing::{debug, instrument};
+use tracing::{info, instrument};
 
 use crate::clock::Clock;
 use crate::ids::{CaseId, RequestId};
@@ -235,7 +235,7 @@ impl Engine {
             );
             commit.apply_task_policy(&self.task_policy);
             if self.store.create(&commit).await? {
-                debug!(case_id = %case_id, "case started");
+                info!(case_id = %case_id, workflow_type = %new.workflow_type, "case started");
                 self.after_commit(&commit);
                 let applied = Applied {
                     case_id: case_id.0,
@@ -290,7 +290,11 @@ impl Engine {
                 match aijia_workflows::decide(&stored.case, &req.event, now, &self.policy) {
                     Ok(decision) => decision,
                     Err(_) if from_cache => continue,
-                    Err(refusal) => return Err(refusal.into()),
+                    Err(refusal) => {
+                        info!(case_id = %req.case_id, event = req.event.kind(),
+                              state = %stored.case.state, "signal refused");
+                        return Err(refusal.into());
+                    }
                 };
             // A decision automation shaped commits only under the automation version in
             // force (the commit is fenced on it); once a commit failed, a case behind that
@@ -313,6 +317,8 @@ impl Engine {
             }
             match self.commit(&mut commit).await {
                 Ok(()) => {
+                    info!(case_id = %req.case_id, event = req.event.kind(), seq = commit.seq(),
+                          state = %commit.case.state, "signal applied");
                     let applied = Applied {
                         case_id: req.case_id.0,
                         seq: commit.seq(),

@@ -15,7 +15,7 @@ use aijia_workflows::review::{
 use aijia_workflows::risk::{self, Audience, Draft, DraftFlags};
 use aijia_workflows::{Actor, ActorRole, Case, Event, IdentityStatus};
 use chrono::{DateTime, TimeDelta, Utc};
-use tracing::instrument;
+use tracing::{info, instrument};
 
 use super::{Change, Engine, EngineError, MAX_ATTEMPTS, backoff};
 use crate::ids::{CaseId, RequestId};
@@ -271,6 +271,8 @@ impl Engine {
                     case_id: s.case_id,
                     number,
                 })?;
+        info!(case_id = %s.case_id, draft = number, action_type = %s.action_type,
+              route = ?draft.routing.route, reason = ?draft.routing.reason, "draft routed");
         Ok((change, draft))
     }
 
@@ -391,6 +393,8 @@ impl Engine {
             .draft(number)
             .cloned()
             .ok_or(RailsError::NoSuchDraft { case_id, number })?;
+        info!(%case_id, draft = number, decision = decision.name(), seq = change.event_seq,
+              "draft decision made");
         Ok((change, draft))
     }
 

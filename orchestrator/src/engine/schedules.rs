@@ -172,38 +172,53 @@ impl Engine {
         Ok(self.store.record_trigger(id, &fire).await?)
     }
 
-    /// Claims one due schedule and fires what is due of it; false when none was due.
-    pub async fn fire_due_schedule(&self, lease: TimeDelta) -> Result<bool, EngineError> {
+    /// Leases one schedule whose next look time has come, if any.
+    pub async fn claim_due_schedule(
+        &self,
+        lease: TimeDelta,
+    ) -> Result<Option<StoredSchedule>, EngineError> {
         let now = self.clock.now();
-        let Some(mut stored) = self.store.claim_due_schedule(now, now + lease).await? else {
-            return Ok(false);
-        };
+        Ok(self.store.claim_due_schedule(now, now + lease).await?)
+    }
+
+    /// Fires what is due of a claimed schedule, records the fires and releases the lease.
+    pub async fn fire_schedule(&self, mut stored: StoredSchedule) -> Result<(), EngineError> {
+        let now = self.clock.now();
         let (spec, cron) = match spec_of(&stored).and_then(|spec| {
             let cron = spec.validate().map_err(ScheduleRefusal::Invalid)?;
             Ok((spec, cron))
         }) {
             Ok(ok) => ok,
             Err(err) => {
-                // Written specs are validated, so this is a stored spec gone bad: park it.
-                warn!(schedule = %stored.id, error = %err, "schedule spec unusable; pausing it");
+                // Written specs are validated, so this is a stored spec gone bad: park it,
+                // and say why in its fires.
+                warn!(schedule_id = %stored.id, error = %err, "schedule spec unusable; pausing it");
+                let fire = failed_fire(
+                    now,
+                    format!("{err}; the schedule is paused until its spec is replaced"),
+                );
                 stored.paused = true;
                 stored.next_fire_at = None;
                 stored.updated_at = now;
-                self.store.finish_fires(&stored, &[]).await?;
+                self.store.finish_fires(&stored, &[fire]).await?;
                 self.store.save_schedule(&stored).await?;
-                return Ok(true);
+                return Ok(());
             }
         };
         let since = stored.last_nominal.unwrap_or(stored.created_at);
         let (nominals, skipped) = due_now(&cron, &spec, since, now);
         if skipped > 0 {
-            warn!(schedule = %stored.name, skipped, policy = ?spec.missed_fire, "missed fires not made up");
+            warn!(schedule_id = %stored.id, schedule = %stored.name, skipped, policy = ?spec.missed_fire, "missed fires not made up");
         }
         let mut fires = Vec::with_capacity(nominals.len());
         for nominal in nominals {
             let key = format!("schedule:{}:{}", stored.id, nominal.timestamp_micros());
             let (ok, detail) = self.perform(&stored, &spec, &cron, nominal, &key).await;
-            info!(schedule = %stored.name, %nominal, ok, %detail, "schedule fired");
+            if ok {
+                info!(schedule_id = %stored.id, schedule = %stored.name, %nominal, "schedule fired");
+            } else {
+                warn!(schedule_id = %stored.id, schedule = %stored.name, %nominal, error = %detail, "schedule fire failed");
+            }
             fires.push(FireRecord {
                 nominal,
                 actual: self.clock.now(),
@@ -216,7 +231,25 @@ impl Engine {
         stored.next_fire_at = next_look(&cron, &spec, stored.id, now);
         stored.updated_at = self.clock.now();
         self.store.finish_fires(&stored, &fires).await?;
-        Ok(true)
+        Ok(())
+    }
+
+    /// Records on a claimed schedule that firing it failed without an answer (it panicked),
+    /// and leaves it alone until `retry_at`: the fires due now are not made up, so a
+    /// schedule that always fails costs one failed fire per back-off, not a hot loop.
+    pub async fn schedule_failed(
+        &self,
+        mut stored: StoredSchedule,
+        error: &str,
+        retry_at: DateTime<Utc>,
+    ) -> Result<(), EngineError> {
+        let now = self.clock.now();
+        let fire = failed_fire(now, format!("{error}; next look at {retry_at}"));
+        stored.last_nominal = Some(now);
+        stored.next_fire_at = Some(retry_at);
+        stored.updated_at = now;
+        self.store.finish_fires(&stored, &[fire]).await?;
+        Ok(())
     }
 
     /// Runs a fire's action; `key` makes it idempotent. Returns success and a detail line.
@@ -242,13 +275,13 @@ impl Engine {
                 match self.start_case(request_id, new, actor).await {
                     Ok((change, true)) => (true, format!("started case {}", change.view.id)),
                     Ok((change, false)) => (true, format!("case {} already open", change.view.id)),
-                    Err(e) => (false, e.to_string()),
+                    Err(e) => (false, failure_detail(e)),
                 }
             }
             ScheduleAction::ReminderSweep { filter } => {
                 match self.sweep(filter, request_id, actor, &stored.name).await {
                     Ok(n) => (true, format!("reminded {n} cases")),
-                    Err(e) => (false, e.to_string()),
+                    Err(e) => (false, failure_detail(e)),
                 }
             }
         }
@@ -341,6 +374,26 @@ impl Engine {
             next_fires,
             recent_fires,
         })
+    }
+}
+
+/// Why an action failed, as a fire record shows it to clients: a storage failure by its
+/// stable description and error id, never database text.
+fn failure_detail(err: EngineError) -> String {
+    match err {
+        EngineError::Store(store) => store.reported(),
+        other => other.to_string(),
+    }
+}
+
+/// A fire that did not get as far as its action, recorded at `now`.
+fn failed_fire(now: DateTime<Utc>, detail: String) -> FireRecord {
+    FireRecord {
+        nominal: now,
+        actual: now,
+        outcome: "failed".into(),
+        detail,
+        request_id: None,
     }
 }
 

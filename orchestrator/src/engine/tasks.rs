@@ -413,34 +413,55 @@ impl Engine {
         })
     }
 
-    /// Fails for good the running tasks whose lease ran out with no attempts left (the
-    /// others are simply claimed again). Returns how many.
-    pub async fn expire_leases(&self, limit: u32) -> Result<usize, EngineError> {
+    /// The running tasks whose lease ran out with no attempts left (the others are simply
+    /// claimed again): [`Engine::expire_lease`] fails each for good.
+    pub async fn exhausted_leases(&self, limit: u32) -> Result<Vec<TaskRow>, EngineError> {
+        Ok(self.store.exhausted_leases(self.clock.now(), limit).await?)
+    }
+
+    /// Fails for good a task whose last lease ran out; false if it moved on meanwhile.
+    pub async fn expire_lease(&self, task: &TaskRow) -> Result<bool, EngineError> {
         let now = self.clock.now();
-        let expired = self.store.exhausted_leases(now, limit).await?;
-        let mut failed = 0;
-        for task in &expired {
-            let owner = task.lease_owner.as_deref().unwrap_or("unknown");
-            let error = TaskError {
-                code: LEASE_EXPIRED.into(),
-                message: format!(
-                    "the lease of {owner} on attempt {} ran out (no completion, failure or \
-                     heartbeat in time)",
-                    task.attempts
-                ),
-                retryable: true,
-                details: Value::Null,
-                attempt: task.attempts,
-                at: Some(now),
-            };
-            let reason = GiveUpReason::AttemptsExhausted {
-                attempts: task.retry_policy.maximum_attempts,
-            };
-            if self.fail_for_good(task, error, &reason).await? {
-                failed += 1;
-            }
-        }
-        Ok(failed)
+        let owner = task.lease_owner.as_deref().unwrap_or("unknown");
+        let error = TaskError {
+            code: LEASE_EXPIRED.into(),
+            message: format!(
+                "the lease of {owner} on attempt {} ran out (no completion, failure or \
+                 heartbeat in time)",
+                task.attempts
+            ),
+            retryable: true,
+            details: Value::Null,
+            attempt: task.attempts,
+            at: Some(now),
+        };
+        let reason = GiveUpReason::AttemptsExhausted {
+            attempts: task.retry_policy.maximum_attempts,
+        };
+        self.fail_for_good(task, error, &reason).await
+    }
+
+    /// Keeps on a task whose last lease ran out why failing it for good failed (`panicked`,
+    /// with `message`), and holds it back for `backoff`; false if it moved on meanwhile.
+    pub async fn hold_expired_lease(
+        &self,
+        task: &TaskRow,
+        message: &str,
+        backoff: TimeDelta,
+    ) -> Result<bool, EngineError> {
+        let now = self.clock.now();
+        let error = TaskError {
+            code: "panicked".into(),
+            message: format!("failing the task after its last lease ran out {message}"),
+            retryable: false,
+            details: Value::Null,
+            attempt: task.attempts,
+            at: Some(now),
+        };
+        Ok(self
+            .store
+            .hold_task(task.id, task.claims, &error, now + backoff, now)
+            .await?)
     }
 
     /// Deletes completed and cancelled tasks that finished longer than `retain` ago.

@@ -27,7 +27,7 @@ impl Engine {
             serde_json::from_value::<TimerAction>(timer.action.clone()),
         ) else {
             // Not ours to interpret: keep it from being claimed forever, and say so loudly.
-            error!(case_id = %timer.case_id, timer = %timer.name, action = %timer.action, "unreadable timer dropped");
+            error!(case_id = %timer.case_id, timer = %timer.name, "unreadable timer dropped");
             self.store.delete_timer(timer).await?;
             return Ok(TimerOutcome::Stale);
         };

@@ -1,7 +1,9 @@
 //! Work driven by time, run by every server process: due timers fire as case events
 //! ([`timers`]) and cron schedules fire their actions ([`schedules`]). Any number of
 //! processes may run these loops against one database; leases and `SKIP LOCKED` claims make
-//! each timer and each schedule fire once.
+//! each timer and each schedule fire once. Each fire runs isolated
+//! ([`crate::supervise::isolated`]): one that panics is recorded as failed on its own row and
+//! backed off, and the loop goes on with the others.
 
 pub mod schedules;
 pub mod timers;
@@ -9,11 +11,12 @@ pub mod timers;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::clock::Clock;
 use crate::engine::Engine;
+use crate::store::{Store, TIMERS_CHANNEL};
+use crate::supervise::Loops;
 
 #[derive(Debug, Clone)]
 pub struct SchedulerConfig {
@@ -45,13 +48,27 @@ pub fn spawn(
     clock: Arc<dyn Clock>,
     config: SchedulerConfig,
     shutdown: CancellationToken,
-    tasks: &mut JoinSet<()>,
+    loops: &mut Loops,
 ) {
-    tasks.spawn(timers::run(
-        engine.clone(),
-        clock.clone(),
-        config.clone(),
-        shutdown.clone(),
-    ));
-    tasks.spawn(schedules::run(engine, clock, config, shutdown));
+    // Other processes' commits wake this one through PostgreSQL; SQLite has one process.
+    if let Store::Postgres(pg) = engine.store() {
+        loops.spawn(
+            "timer wake-ups",
+            pg.clone().listen(
+                TIMERS_CHANNEL,
+                engine.timer_wake().clone(),
+                shutdown.clone(),
+            ),
+        );
+    }
+    loops.spawn(
+        "timers",
+        timers::run(
+            engine.clone(),
+            clock.clone(),
+            config.clone(),
+            shutdown.clone(),
+        ),
+    );
+    loops.spawn("schedules", schedules::run(engine, clock, config, shutdown));
 }

@@ -2,20 +2,22 @@
 //!
 //! A fire is a transition like any other, with a request id derived from the timer's name and
 //! fire time, so a timer whose lease ran out and that two processes fire anyway is applied
-//! once. The commit that applies it also deletes (or moves) the timer.
+//! once. The commit that applies it also deletes (or moves) the timer. A fire that panics
+//! is recorded on its timer row (`failures`, `last_error`) and the timer is left alone for
+//! [`POISONED_BACKOFF`] before it is tried again.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, warn};
+use tracing::{debug, error, info, warn};
 
 use super::SchedulerConfig;
 use crate::clock::Clock;
 use crate::engine::{Engine, TimerOutcome};
 use crate::store::DueTimer;
-use crate::store::TIMERS_CHANNEL;
+use crate::supervise::{POISONED_BACKOFF, isolated};
 
 pub async fn run(
     engine: Engine,
@@ -24,13 +26,6 @@ pub async fn run(
     shutdown: CancellationToken,
 ) {
     let wake = engine.timer_wake().clone();
-    // Other processes' commits wake this one through PostgreSQL; SQLite has one process.
-    if let crate::store::Store::Postgres(pg) = engine.store() {
-        tokio::spawn(
-            pg.clone()
-                .listen(TIMERS_CHANNEL, wake.clone(), shutdown.clone()),
-        );
-    }
     while !shutdown.is_cancelled() {
         let fired = match fire_due(&engine, clock.as_ref(), &config).await {
             Ok(n) => n,
@@ -79,17 +74,20 @@ pub async fn fire_due(
     futures::stream::iter(by_case)
         .for_each_concurrent(config.concurrency, |group| async move {
             for timer in group {
-                fire_one(engine, &timer).await;
+                if let Err(panicked) = isolated(fire_one(engine, clock, &timer)).await {
+                    poisoned(engine, clock, &timer, &panicked.to_string()).await;
+                }
             }
         })
         .await;
     Ok(claimed)
 }
 
-async fn fire_one(engine: &Engine, timer: &DueTimer) {
+async fn fire_one(engine: &Engine, clock: &dyn Clock, timer: &DueTimer) {
     match engine.fire_timer(timer).await {
         Ok(TimerOutcome::Fired { event_seq }) => {
-            debug!(case_id = %timer.case_id, timer = %timer.name, event_seq, "timer fired");
+            let late_ms = (clock.now() - timer.fire_at).num_milliseconds();
+            info!(case_id = %timer.case_id, timer = %timer.name, event_seq, late_ms, "timer fired");
         }
         Ok(TimerOutcome::Stale) => {
             debug!(case_id = %timer.case_id, timer = %timer.name, "stale timer dropped");
@@ -98,6 +96,18 @@ async fn fire_one(engine: &Engine, timer: &DueTimer) {
         Err(err) => {
             warn!(case_id = %timer.case_id, timer = %timer.name, error = %err, "timer fire failed")
         }
+    }
+}
+
+/// Records a fire that panicked on its timer and leaves the timer alone for a while, so that
+/// a timer that always panics is not claimed again at once.
+async fn poisoned(engine: &Engine, clock: &dyn Clock, timer: &DueTimer, panicked: &str) {
+    error!(case_id = %timer.case_id, timer = %timer.name, error = %panicked,
+           "timer fire failed; trying it again later");
+    let retry_at = clock.now() + POISONED_BACKOFF;
+    if let Err(err) = engine.store().timer_failed(timer, panicked, retry_at).await {
+        warn!(case_id = %timer.case_id, timer = %timer.name, error = %err,
+              "recording a failed timer fire failed; its lease runs out instead");
     }
 }
 

@@ -41,25 +41,145 @@ pub use tasks::{
 };
 pub use timers::{DueTimer, NewTimer, TIMERS_CHANNEL};
 
+/// The messages include their cause's and name no source, so that a chain printed whole
+/// (`{:#}`) says each thing once.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("database error while {context}: {source}")]
+    #[error("database error while {context}: {cause}")]
     Database {
         context: &'static str,
-        #[source]
-        source: sqlx::Error,
+        // Not `source`: the message above already says it.
+        cause: sqlx::Error,
     },
     #[error("migrating the database: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Migrate(sqlx::migrate::MigrateError),
     #[error("stored {what} could not be decoded: {detail}")]
     Corrupt { what: &'static str, detail: String },
     #[error("unsupported database url {0:?}: use postgres://… or sqlite:…")]
     UnsupportedUrl(String),
+    /// The first connection failed: why, in words a person can act on.
+    #[error("cannot connect to the database: {0}")]
+    Unreachable(String),
 }
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(err: sqlx::migrate::MigrateError) -> Self {
+        StoreError::Migrate(err)
+    }
+}
+
+/// What kind of failure a store error is, which decides what a client is told to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// The database cannot be reached or has no connection free: retry later.
+    Unavailable,
+    /// The statement lost to concurrent work (serialization failure, deadlock, lock or
+    /// statement timeout, SQLite busy): retry the call.
+    Contention,
+    /// The database refused a value the request carried (SQLSTATE class 22).
+    BadData,
+    /// Anything else: a fault on our side.
+    Internal,
+}
+
+impl StoreError {
+    /// What a client may be told, logging the details at ERROR under a fresh error id that the
+    /// answer quotes: a stable sentence for the kind of failure, never database text.
+    pub fn reported(&self) -> String {
+        let error_id = Uuid::now_v7().simple().to_string();
+        tracing::error!(%error_id, error = %self, "storage failure");
+        let what = match self.failure() {
+            Failure::Unavailable => "the database is unavailable; retry later",
+            Failure::Contention => "the database gave way to concurrent work; retry the call",
+            Failure::BadData => {
+                "the database refused a value in this request (text that is not valid UTF-8 \
+                 or holds a NUL byte, a number or date out of range); correct the request"
+            }
+            Failure::Internal => {
+                "internal error; an operator can find the details in the server log"
+            }
+        };
+        format!("{what} (error id {error_id})")
+    }
+
+    pub fn failure(&self) -> Failure {
+        match self {
+            StoreError::Database { cause, .. } => failure_of(cause),
+            StoreError::Unreachable(_) => Failure::Unavailable,
+            StoreError::Migrate(_) | StoreError::Corrupt { .. } | StoreError::UnsupportedUrl(_) => {
+                Failure::Internal
+            }
+        }
+    }
+}
+
+fn failure_of(err: &sqlx::Error) -> Failure {
+    match err {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => Failure::Unavailable,
+        sqlx::Error::Database(e) => e.code().map_or(Failure::Internal, |c| failure_of_code(&c)),
+        _ => Failure::Internal,
+    }
+}
+
+/// By PostgreSQL SQLSTATE (always five characters) or SQLite extended result code.
+fn failure_of_code(code: &str) -> Failure {
+    if code.len() != 5 {
+        // SQLite: the primary code is the low byte; 5 is SQLITE_BUSY, 6 SQLITE_LOCKED.
+        return match code.parse::<u32>().map(|c| c & 0xff) {
+            Ok(5 | 6) => Failure::Contention,
+            _ => Failure::Internal,
+        };
+    }
+    match code {
+        // serialization_failure, deadlock_detected, lock_not_available, query_canceled (a
+        // statement or lock timeout)
+        "40001" | "40P01" | "55P03" | "57014" => Failure::Contention,
+        // connection exceptions, insufficient resources (too many connections), server
+        // shutting down or starting
+        c if c.starts_with("08") || c.starts_with("53") || c.starts_with("57P") => {
+            Failure::Unavailable
+        }
+        c if c.starts_with("22") => Failure::BadData,
+        _ => Failure::Internal,
+    }
+}
+
+/// The connection pool. PostgreSQL allows 100 connections by default; at 10 per process
+/// (the default) ten nodes fit, and a process's statements are short (one round trip per
+/// transition), so a few connections keep its cores busy. Two of them are held for good by
+/// the `LISTEN`s for timer and task wake-ups, hence at least 3. SQLite has one writer and
+/// keeps a small pool of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolConfig {
+    pub max_connections: u32,
+}
+
+/// What `--db-max-connections` accepts.
+pub const MAX_CONNECTIONS: std::ops::RangeInclusive<u32> = 3..=1000;
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        PoolConfig {
+            max_connections: 10,
+        }
+    }
+}
+
+/// How long the first connection may take before the database counts as unreachable.
+pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+/// A call waiting longer than this for a free connection is logged (WARN): the pool is too
+/// small for the load, or the database is slow.
+pub const ACQUIRE_SLOW: std::time::Duration = std::time::Duration::from_secs(1);
+/// A call waiting this long for a connection fails with UNAVAILABLE.
+pub const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Wraps a sqlx error with what the store was doing.
 pub(crate) fn db(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
-    move |source| StoreError::Database { context, source }
+    move |cause| StoreError::Database { context, cause }
 }
 
 pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(
@@ -332,10 +452,17 @@ pub enum Store {
 }
 
 impl Store {
-    /// Connects to `postgres://…` or `sqlite:…` (created if missing) and applies migrations.
+    /// Connects to `postgres://…` or `sqlite:…` (created if missing) with the default pool,
+    /// and applies migrations.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        Self::connect_with(url, &PoolConfig::default()).await
+    }
+
+    /// Like [`Store::connect`], with this pool. Connects once at once, so that a database
+    /// that is down or missing is reported within [`CONNECT_TIMEOUT`] with the reason.
+    pub async fn connect_with(url: &str, pool: &PoolConfig) -> Result<Store, StoreError> {
         let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Store::Postgres(PgStore::connect(url).await?)
+            Store::Postgres(PgStore::connect(url, pool).await?)
         } else if url.starts_with("sqlite:") {
             Store::Sqlite(SqliteStore::connect(url).await?)
         } else {
@@ -354,6 +481,12 @@ impl Store {
 
     pub async fn migrate(&self) -> Result<(), StoreError> {
         dispatch!(self, s => s.migrate().await)
+    }
+
+    /// One trivial statement, for the health answer.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        dispatch!(self, s => sqlx::query("SELECT 1").execute(s.pool()).await.map(drop))
+            .map_err(db("pinging the database"))
     }
 
     /// Writes a new case (its `base_version` is 0) with its first event, timers and tasks.

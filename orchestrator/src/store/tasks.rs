@@ -359,6 +359,20 @@ impl Store {
         dispatch!(self, s => s.retry_task_later(task_id, claims, run_at, error, now).await)
     }
 
+    /// Keeps `error` on a running task still at claim `claims` and holds it until `until`:
+    /// its handling failed without an answer and is tried again then. False when the task
+    /// moved on (nothing written).
+    pub async fn hold_task(
+        &self,
+        task_id: i64,
+        claims: i64,
+        error: &TaskError,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.hold_task(task_id, claims, error, until, now).await)
+    }
+
     /// Extends the lease of a running task still at claim `claims`; the new expiry, or `None`
     /// when the task is no longer held by that claim.
     pub async fn heartbeat_task(

@@ -67,6 +67,18 @@ impl Store {
         dispatch!(self, s => s.delete_timer(timer).await)
     }
 
+    /// Records that firing the claimed timer failed with `error`, and holds it until
+    /// `retry_at`: only the very timer claimed (a timer of the same name started since is
+    /// untouched).
+    pub async fn timer_failed(
+        &self,
+        timer: &DueTimer,
+        error: &str,
+        retry_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, s => s.timer_failed(timer, error, retry_at).await)
+    }
+
     /// The earliest fire time of a timer no process holds, for sleeping until then (a held
     /// timer is its holder's business until the lease runs out).
     pub async fn next_timer_at(&self) -> Result<Option<DateTime<Utc>>, StoreError> {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aijia_activities::{ActivityContext, ActivityError, Registry};
+use futures::FutureExt;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -16,6 +17,7 @@ use super::WorkerConfig;
 use super::poll::{PollTiming, poll};
 use crate::engine::{ClaimedTask, Engine};
 use crate::store::ClaimSpec;
+use crate::supervise::isolated;
 
 /// How long an idle loop's single poll lasts (it is woken well before when work arrives).
 const IDLE_WAIT: Duration = Duration::from_secs(60);
@@ -99,7 +101,16 @@ pub async fn execute(engine: &Engine, registry: &Registry, claimed: ClaimedTask,
             attempt: task.attempts,
             idempotency_key: task.idempotency_key.clone(),
         };
-        let run = registry.run(&task.activity, &ctx, task.input.clone());
+        // A panicking activity fails its task (for good: a panic is a bug, not bad luck)
+        // instead of leaving it to run again when its lease runs out.
+        let run = isolated(registry.run(&task.activity, &ctx, task.input.clone())).map(|ran| {
+            ran.unwrap_or_else(|panicked| {
+                Err(ActivityError::non_retryable(
+                    "panicked",
+                    format!("the activity {panicked}"),
+                ))
+            })
+        });
         let heartbeat = async {
             loop {
                 tokio::time::sleep(lease / 3).await;

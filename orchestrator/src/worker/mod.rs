@@ -22,11 +22,11 @@ use std::time::Duration;
 
 use aijia_activities::{AdaptersConfig, Registry, TaskPolicy};
 use anyhow::Context;
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::Engine;
 use crate::store::Store;
+use crate::supervise::Loops;
 
 /// The in-process workers and the task housekeeping of one server.
 #[derive(Debug, Clone)]
@@ -106,34 +106,39 @@ pub fn spawn(
     engine: &Engine,
     config: &WorkerConfig,
     shutdown: &CancellationToken,
-    tasks: &mut JoinSet<()>,
+    loops: &mut Loops,
 ) -> anyhow::Result<()> {
     let registry = config.registry()?;
     if let Store::Postgres(pg) = engine.store() {
-        tasks.spawn(listen::run(
-            pg.pool().clone(),
-            engine.task_wake().clone(),
-            shutdown.clone(),
-        ));
+        loops.spawn(
+            "task wake-ups",
+            listen::run(
+                pg.pool().clone(),
+                engine.task_wake().clone(),
+                shutdown.clone(),
+            ),
+        );
     }
-    tasks.spawn(sweeper::run(
-        engine.clone(),
-        config.clone(),
-        shutdown.clone(),
-    ));
+    loops.spawn(
+        "task sweeper",
+        sweeper::run(engine.clone(), config.clone(), shutdown.clone()),
+    );
     let types = config.in_process_types(&registry);
     if !types.is_empty() {
         tracing::info!(activities = %types.join(","), concurrency = config.concurrency,
                        "in-process workers started");
     }
     for activity in types {
-        tasks.spawn(in_process::run(
-            engine.clone(),
-            registry.clone(),
-            activity,
-            config.clone(),
-            shutdown.clone(),
-        ));
+        loops.spawn(
+            format!("worker {activity}"),
+            in_process::run(
+                engine.clone(),
+                registry.clone(),
+                activity,
+                config.clone(),
+                shutdown.clone(),
+            ),
+        );
     }
     Ok(())
 }

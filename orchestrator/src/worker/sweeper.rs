@@ -1,13 +1,16 @@
 //! Task housekeeping, run by every process: a running task whose lease ran out with no
 //! attempts left fails for good (`lease_expired`, so its case needs an operator; with attempts
 //! left it is simply claimed again), and finished tasks past their retention are deleted in
-//! batches (their results stay in their cases' histories).
+//! batches (their results stay in their cases' histories). Each task is failed in isolation:
+//! one whose failing panics keeps the panic as its last error and is held back for
+//! [`POISONED_BACKOFF`] before a later sweep tries again; the others go on.
 
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, warn};
+use tracing::{debug, error, warn};
 
 use super::WorkerConfig;
 use crate::engine::Engine;
+use crate::supervise::{POISONED_BACKOFF, isolated};
 
 const BATCH: u32 = 500;
 
@@ -23,13 +26,31 @@ pub async fn run(engine: Engine, config: WorkerConfig, shutdown: CancellationTok
 
 /// One round of housekeeping.
 pub async fn sweep(engine: &Engine, config: &WorkerConfig) {
-    match engine.expire_leases(BATCH).await {
-        Ok(0) => {}
-        Ok(n) => debug!(
-            tasks = n,
-            "tasks failed for good after their last lease ran out"
-        ),
-        Err(err) => warn!(error = %err, "expiring leases failed; will retry"),
+    match engine.exhausted_leases(BATCH).await {
+        Ok(expired) => {
+            for task in expired {
+                let task_id = task.id;
+                match isolated(engine.expire_lease(&task)).await {
+                    Ok(Ok(true)) => {
+                        debug!(task_id, "task failed for good after its last lease ran out")
+                    }
+                    Ok(Ok(false)) => {}
+                    Ok(Err(err)) => {
+                        warn!(task_id, error = %err, "expiring a lease failed; will retry")
+                    }
+                    Err(panicked) => {
+                        error!(task_id, error = %panicked,
+                               "expiring a lease failed; recorded on the task, tried again later");
+                        let message = panicked.to_string();
+                        let held = engine.hold_expired_lease(&task, &message, POISONED_BACKOFF);
+                        if let Err(err) = held.await {
+                            warn!(task_id, error = %err, "recording the failure on the task failed");
+                        }
+                    }
+                }
+            }
+        }
+        Err(err) => warn!(error = %err, "finding expired leases failed; will retry"),
     }
     match engine
         .purge_finished_tasks(config.retain_finished, BATCH)

@@ -17,6 +17,8 @@
 //! - `timers`: waiting-state timers fire once, cancel with their state, survive SIGKILL.
 //! - `crash`: SIGKILL the real binary under load, restart, check every acknowledged signal.
 //! - `rails`: drafts and the risk gate, review decisions, identity, automation modes.
+//! - `runtime`: loops that survive failing rows, health, database errors, start-up failures,
+//!   the CLI on a closed pipe, and logs without customer text.
 //! - `activities`: activity tasks, workers (remote and in-process), retries, operators, crashes.
 
 #![allow(clippy::unwrap_used)]
@@ -31,6 +33,7 @@ mod listing;
 mod races;
 mod rails;
 mod replay;
+mod runtime;
 mod service;
 mod signals;
 mod stale_cases;

@@ -6,13 +6,14 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::types::Json;
-use sqlx::{ConnectOptions, Row};
+use sqlx::{ConnectOptions, Connection, Row};
 use uuid::Uuid;
 
 use super::columns::Columns;
 use super::{
-    Applied, CaseFilter, Commit, CommitError, HistoryEvent, PendingTimer, SignalSnapshot, Started,
-    StoreError, StoredCase, db, history_event, stored_case,
+    ACQUIRE_SLOW, ACQUIRE_TIMEOUT, Applied, CONNECT_TIMEOUT, CaseFilter, Commit, CommitError,
+    HistoryEvent, PendingTimer, PoolConfig, SignalSnapshot, Started, StoreError, StoredCase, db,
+    history_event, stored_case,
 };
 
 mod automation;
@@ -43,15 +44,41 @@ fn violated(err: &sqlx::Error) -> Option<String> {
     }
 }
 
+/// Opens and closes one connection, turning a failure into a reason a person can act on
+/// ("connection refused at db:5432", "database \"x\" does not exist") instead of a pool
+/// timeout after half a minute.
+async fn first_connection(options: &PgConnectOptions) -> Result<(), StoreError> {
+    let at = format!("{}:{}", options.get_host(), options.get_port());
+    let reason = match tokio::time::timeout(CONNECT_TIMEOUT, options.connect()).await {
+        Ok(Ok(conn)) => {
+            let _ = conn.close().await;
+            return Ok(());
+        }
+        Err(_) => format!("no answer from {at} within {CONNECT_TIMEOUT:?}"),
+        Ok(Err(sqlx::Error::Io(e))) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+            format!("connection refused at {at}")
+        }
+        Ok(Err(sqlx::Error::Io(e))) => format!("{at}: {e}"),
+        Ok(Err(sqlx::Error::Database(e))) => format!("{at}: {}", e.message()),
+        Ok(Err(e)) => format!("{at}: {e}"),
+    };
+    Err(StoreError::Unreachable(reason))
+}
+
 impl PgStore {
-    pub async fn connect(url: &str) -> Result<PgStore, StoreError> {
+    pub async fn connect(url: &str, config: &PoolConfig) -> Result<PgStore, StoreError> {
         let options: PgConnectOptions = url.parse().map_err(db("parsing the database url"))?;
-        let options = options.log_statements(tracing::log::LevelFilter::Trace);
+        // NOTICEs ("relation … already exists, skipping" on every start) are not news.
+        let options = options
+            .log_statements(tracing::log::LevelFilter::Trace)
+            .options([("client_min_messages", "warning")]);
+        first_connection(&options).await?;
         let pool = PgPoolOptions::new()
-            .max_connections(32)
-            .connect_with(options)
-            .await
-            .map_err(db("connecting to PostgreSQL"))?;
+            .max_connections(config.max_connections)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .acquire_slow_threshold(ACQUIRE_SLOW)
+            .acquire_slow_level(tracing::log::LevelFilter::Warn)
+            .connect_lazy_with(options);
         Ok(PgStore {
             pool,
             wake: super::TaskWake::default(),

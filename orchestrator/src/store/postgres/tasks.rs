@@ -191,6 +191,29 @@ impl PgStore {
         Ok(done.rows_affected() == 1)
     }
 
+    pub async fn hold_task(
+        &self,
+        task_id: i64,
+        claims: i64,
+        error: &TaskError,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE activity_tasks SET last_error = $3, lease_expires_at = $4, updated_at = $5
+             WHERE id = $1 AND claims = $2 AND state = 'running'",
+        )
+        .bind(task_id)
+        .bind(claims)
+        .bind(Json(error))
+        .bind(until)
+        .bind(now)
+        .execute(self.pool())
+        .await
+        .map_err(db("holding a task back"))?;
+        Ok(done.rows_affected() == 1)
+    }
+
     pub async fn heartbeat_task(
         &self,
         task_id: i64,

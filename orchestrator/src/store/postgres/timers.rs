@@ -53,6 +53,27 @@ impl PgStore {
         Ok(())
     }
 
+    pub async fn timer_failed(
+        &self,
+        timer: &DueTimer,
+        error: &str,
+        retry_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE timers SET failures = failures + 1, last_error = $4, locked_until = $5
+             WHERE case_id = $1 AND name = $2 AND fire_at = $3",
+        )
+        .bind(timer.case_id)
+        .bind(&timer.name)
+        .bind(timer.fire_at)
+        .bind(error)
+        .bind(retry_at)
+        .execute(self.pool())
+        .await
+        .map_err(db("recording a failed timer fire"))?;
+        Ok(())
+    }
+
     pub async fn next_timer_at(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         sqlx::query_scalar(
             "SELECT min(fire_at) FROM (SELECT fire_at FROM timers WHERE locked_until IS NULL ORDER BY fire_at LIMIT 1) t",

@@ -2,6 +2,7 @@
 //! when a transition enqueues a task, run each attempt once, and finish what they hold when
 //! the server stops.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -164,3 +165,57 @@ async fn stopping_the_server_finishes_tasks_in_flight(db: TestDb) {
     app.stop().await;
 }
 on_both_stores!(stopping_the_server_finishes_tasks_in_flight);
+
+/// Panics on its first run (a bug in an activity), then succeeds.
+struct PanicsOnce {
+    panicked: Arc<AtomicBool>,
+}
+
+impl Activity for PanicsOnce {
+    const NAME: &'static str = CONFIRM;
+    type Input = Value;
+    type Output = Value;
+
+    async fn run(&self, _ctx: &ActivityContext, _input: Value) -> Result<Value, ActivityError> {
+        if !self.panicked.swap(true, Ordering::SeqCst) {
+            panic!("an activity's own bug");
+        }
+        Ok(json!({"ok": true}))
+    }
+}
+
+async fn a_panicking_activity_fails_its_task_and_the_worker_goes_on(db: TestDb) {
+    let mut registry = Registry::new();
+    registry.register(PanicsOnce {
+        panicked: Arc::new(AtomicBool::new(false)),
+    });
+    let app = spawn_with(&db, move |c| {
+        c.workers.concurrency = 1;
+        c.workers.registry = Some(registry);
+        c.workers.poll_interval = Duration::from_millis(50);
+    })
+    .await;
+    let first = provide_last_material(&app).await;
+    let task = eventually(
+        Duration::from_secs(10),
+        "the panicked task to fail",
+        || async {
+            let task = only_task(&app, &first).await;
+            (task.state == "failed").then_some(task)
+        },
+    )
+    .await;
+    let error = task.last_error.expect("the failure is on the task");
+    assert_eq!(error.code, "panicked");
+    assert!(error.message.contains("an activity's own bug"), "{error:?}");
+    assert_eq!(task.attempts, 1, "a panic is not retried");
+    let second = provide_last_material(&app).await;
+    eventually(
+        Duration::from_secs(10),
+        "the next task to complete",
+        || async { (!completions(&app, &second).await.is_empty()).then_some(()) },
+    )
+    .await;
+    app.stop().await;
+}
+on_both_stores!(a_panicking_activity_fails_its_task_and_the_worker_goes_on);

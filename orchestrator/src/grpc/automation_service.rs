@@ -9,9 +9,11 @@ use chrono::{DateTime, Utc};
 use tonic::{Request, Response, Status};
 
 use super::convert;
+use super::idempotency::request_id;
 use super::rails_convert as rc;
 use super::status::invalid;
 use crate::engine::Engine;
+use crate::ids::RequestId;
 
 #[derive(Debug, Clone)]
 pub struct AutomationApi {
@@ -26,7 +28,7 @@ impl AutomationApi {
     /// PauseAutomation and ResumeAutomation: the same call, one switch apart.
     async fn set_paused(
         &self,
-        request_id: &str,
+        request_id: RequestId,
         paused: bool,
         actor: Option<&pb::Actor>,
         reason: &str,
@@ -34,7 +36,7 @@ impl AutomationApi {
         let overview = self
             .engine
             .set_paused(
-                convert::request_id(request_id)?,
+                request_id,
                 paused,
                 rc::actor(actor)?,
                 rc::reason("reason", reason)?,
@@ -65,7 +67,7 @@ impl AutomationService for AutomationApi {
         request: Request<pb::SetActionModeRequest>,
     ) -> Result<Response<pb::AutomationPolicyResponse>, Status> {
         let req = request.into_inner();
-        let request_id = convert::request_id(&req.request_id)?;
+        let request_id = request_id(&req)?;
         let action: ActionType = convert::parse("action_type", &req.action_type)?;
         let mode: Mode = convert::parse("mode", &req.mode)?;
         let actor = rc::actor(req.actor.as_ref())?;
@@ -82,7 +84,7 @@ impl AutomationService for AutomationApi {
         request: Request<pb::PauseAutomationRequest>,
     ) -> Result<Response<pb::AutomationPolicyResponse>, Status> {
         let req = request.into_inner();
-        self.set_paused(&req.request_id, true, req.actor.as_ref(), &req.reason)
+        self.set_paused(request_id(&req)?, true, req.actor.as_ref(), &req.reason)
             .await
     }
 
@@ -91,7 +93,7 @@ impl AutomationService for AutomationApi {
         request: Request<pb::ResumeAutomationRequest>,
     ) -> Result<Response<pb::AutomationPolicyResponse>, Status> {
         let req = request.into_inner();
-        self.set_paused(&req.request_id, false, req.actor.as_ref(), &req.reason)
+        self.set_paused(request_id(&req)?, false, req.actor.as_ref(), &req.reason)
             .await
     }
 
@@ -143,7 +145,7 @@ impl AutomationService for AutomationApi {
         let overview = self
             .engine
             .rollback_policy(
-                convert::request_id(&req.request_id)?,
+                request_id(&req)?,
                 req.to_version,
                 rc::actor(req.actor.as_ref())?,
                 rc::reason("reason", &req.reason)?,
@@ -157,7 +159,7 @@ impl AutomationService for AutomationApi {
         request: Request<pb::LoadRiskPolicyRequest>,
     ) -> Result<Response<pb::LoadRiskPolicyResponse>, Status> {
         let req = request.into_inner();
-        let request_id = convert::request_id(&req.request_id)?;
+        let request_id = request_id(&req)?;
         let toml = rc::policy_toml(&req.policy_toml)?;
         let actor = rc::actor(req.actor.as_ref())?;
         let reason = rc::reason("reason", &req.reason)?;

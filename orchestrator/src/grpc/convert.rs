@@ -1,7 +1,7 @@
 //! Proto ↔ domain conversions. Requests are validated here, once, into domain types; every
 //! refusal names the offending field.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use aijia_proto::v1 as pb;
@@ -220,7 +220,7 @@ pub fn case(view: &CaseView) -> pb::Case {
             .attributes
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
-            .collect::<HashMap<_, _>>(),
+            .collect(),
         state: c.state.to_string(),
         waiting: c.waiting.as_ref().map(|w| pb::Waiting {
             party: w.party.to_string(),

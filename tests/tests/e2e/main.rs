@@ -4,6 +4,7 @@
 //! - `start`: opening cases, idempotency by request id and by business key.
 //! - `workflows`: every workflow type's main path to `completed`, every signal event kind.
 //! - `signals`: request-id idempotency, expected versions, refused events.
+//! - `request_ids`: every RPC with a request id answers identical retries and refuses reuse.
 //! - `listing`: ListCases filters and paging.
 //! - `history`: GetCaseHistory contents and paging.
 //! - `cancel`: CancelCase.
@@ -28,6 +29,7 @@ mod listing;
 mod races;
 mod rails;
 mod replay;
+mod request_ids;
 mod service;
 mod signals;
 mod stale_cases;

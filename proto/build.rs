@@ -13,6 +13,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     ];
     let mut config = tonic_prost_build::Config::new();
     config.protoc_executable(protoc_bin_vendored::protoc_bin_path()?);
+    // Sorted maps encode the same way every time, so a request's fingerprint is stable
+    // (orchestrator/src/grpc/idempotency.rs).
+    config.btree_map(["."]);
     tonic_prost_build::configure()
         .file_descriptor_set_path(out.join("aijia_v1_descriptor.bin"))
         .compile_with_config(config, &files, &["."])?;

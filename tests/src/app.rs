@@ -178,6 +178,7 @@ impl TestApp {
     pub async fn get(&self, case_id: &str) -> pb::Case {
         let req = pb::GetCaseRequest {
             case_id: case_id.to_owned(),
+            ..Default::default()
         };
         ok(self.client().get_case(req).await, "GetCase")
             .case

@@ -54,8 +54,16 @@ enum CaseCommand {
         #[arg(long)]
         request_id: Option<String>,
     },
-    /// Show one case.
-    Get { case_id: String },
+    /// Show one case: by id, or by --type and --business-key (the open case with that key,
+    /// else the most recently opened one).
+    Get {
+        #[arg(required_unless_present = "business_key", conflicts_with_all = ["workflow_type", "business_key"])]
+        case_id: Option<String>,
+        #[arg(long = "type", requires = "business_key")]
+        workflow_type: Option<String>,
+        #[arg(long, requires = "workflow_type")]
+        business_key: Option<String>,
+    },
     /// List cases, newest first.
     List {
         #[arg(long)]
@@ -301,9 +309,17 @@ pub async fn run(args: CaseArgs) -> anyhow::Result<()> {
                 .into_inner();
             output::started(&resp, json)
         }
-        CaseCommand::Get { case_id } => {
+        CaseCommand::Get {
+            case_id,
+            workflow_type,
+            business_key,
+        } => {
             let resp = client
-                .get_case(pb::GetCaseRequest { case_id })
+                .get_case(pb::GetCaseRequest {
+                    case_id: case_id.unwrap_or_default(),
+                    workflow_type: workflow_type.unwrap_or_default(),
+                    business_key: business_key.unwrap_or_default(),
+                })
                 .await
                 .map_err(rpc_error)?
                 .into_inner();

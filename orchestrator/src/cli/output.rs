@@ -9,6 +9,11 @@ pub(super) fn time(t: Option<&prost_types::Timestamp>) -> String {
         .unwrap_or_default()
 }
 
+pub(super) fn actor_text(a: Option<&pb::Actor>) -> String {
+    a.map(|a| format!("{}:{}", a.role, a.id))
+        .unwrap_or_default()
+}
+
 pub(super) fn print_json(value: &Value) -> anyhow::Result<()> {
     outln!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
@@ -140,15 +145,16 @@ pub fn started(resp: &pb::StartCaseResponse, json: bool) -> anyhow::Result<()> {
     if json {
         return print_json(&json!({
             "created": resp.created,
+            "duplicate": resp.duplicate,
             "case": resp.case.as_ref().map(case_json),
         }));
     }
     outln!(
         "{}",
-        if resp.created {
-            "case started"
-        } else {
-            "case already exists (nothing new started)"
+        match (resp.created, resp.duplicate) {
+            (true, _) => "case started",
+            (false, true) => "case already started by this request (nothing new started)",
+            (false, false) => "an open case has this business key (nothing new started)",
         }
     );
     case(resp.case.as_ref(), false)

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::DEFAULT_SERVER;
 use super::case::{actor, default_actor, duration, request_id, rpc_error};
-use super::output::{print_json, table, time};
+use super::output::{actor_text, print_json, table, time};
 
 #[derive(Debug, Args)]
 pub struct PolicyArgs {
@@ -270,11 +270,6 @@ fn stamp(t: DateTime<Utc>) -> prost_types::Timestamp {
         seconds: t.timestamp(),
         nanos: t.timestamp_subsec_nanos() as i32,
     }
-}
-
-fn actor_text(a: Option<&pb::Actor>) -> String {
-    a.map(|a| format!("{}:{}", a.role, a.id))
-        .unwrap_or_default()
 }
 
 fn version_json(v: &pb::AutomationPolicyVersion) -> Value {

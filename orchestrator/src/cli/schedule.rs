@@ -7,8 +7,8 @@ use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
 use super::DEFAULT_SERVER;
-use super::case::{duration, key_value, request_id, rpc_error};
-use super::output::{print_json, table, time};
+use super::case::{actor, default_actor, duration, key_value, request_id, rpc_error};
+use super::output::{actor_text, print_json, table, time};
 use crate::scheduler::SchedulerConfig;
 
 /// How this process runs timers and schedules (`aijia dev` and `aijia serve`).
@@ -45,6 +45,9 @@ pub struct ScheduleArgs {
     /// Print JSON instead of tables (for scripts).
     #[arg(long, global = true)]
     json: bool,
+    /// Who changes schedules, as role:id; kept with --reason in the schedule's change log.
+    #[arg(long, global = true, env = "AIJIA_ACTOR", default_value_t = default_actor())]
+    actor: String,
     #[command(subcommand)]
     command: ScheduleCommand,
 }
@@ -62,10 +65,9 @@ enum ScheduleCommand {
         #[arg(long)]
         request_id: Option<String>,
     },
-    /// Show one schedule with its next fire times and recent fires.
-    Get {
-        schedule_id: String,
-    },
+    /// Show one schedule (by id or name) with its next fire times in its own zone, recent
+    /// fires and who changed it why.
+    Get { schedule: String },
     /// List schedules by name with their next fire times.
     List {
         #[arg(long, default_value_t = 50)]
@@ -73,28 +75,51 @@ enum ScheduleCommand {
         #[arg(long, default_value = "")]
         page_token: String,
     },
-    /// Replace a schedule's spec.
+    /// Replace a schedule's spec (by id or name).
     Update {
-        schedule_id: String,
+        schedule: String,
+        /// Why; kept in the change log.
+        #[arg(long)]
+        reason: String,
         #[command(flatten)]
         spec: SpecArgs,
     },
+    /// Pause a schedule (by id or name).
     Pause {
-        schedule_id: String,
+        schedule: String,
+        /// Why; kept in the change log.
+        #[arg(long)]
+        reason: String,
     },
-    /// Resume; fires that fell in the pause are skipped.
+    /// Resume (by id or name); fires that fell in the pause are skipped.
     Resume {
-        schedule_id: String,
+        schedule: String,
+        /// Why; kept in the change log.
+        #[arg(long)]
+        reason: String,
     },
-    /// Fire now, once.
+    /// Fire now, once (by id or name).
     Trigger {
-        schedule_id: String,
+        schedule: String,
         #[arg(long)]
         request_id: Option<String>,
     },
+    /// Delete a schedule (by id or name); its change log keeps who and why.
     Delete {
-        schedule_id: String,
+        schedule: String,
+        /// Why; kept in the change log.
+        #[arg(long)]
+        reason: String,
     },
+}
+
+/// A schedule named on the command line: a UUID is its id, anything else its name.
+fn target(schedule: String) -> (String, String) {
+    if uuid::Uuid::parse_str(schedule.trim()).is_ok() {
+        (schedule, String::new())
+    } else {
+        (String::new(), schedule)
+    }
 }
 
 #[derive(Debug, Args)]
@@ -203,6 +228,7 @@ impl SpecArgs {
 pub async fn run(args: ScheduleArgs) -> anyhow::Result<()> {
     let mut client = ScheduleServiceClient::new(super::connect(&args.server).await?);
     let json = args.json;
+    let who = Some(actor(&args.actor));
     match args.command {
         ScheduleCommand::Create {
             name,
@@ -232,9 +258,10 @@ pub async fn run(args: ScheduleArgs) -> anyhow::Result<()> {
             }
             one(resp.schedule.as_ref(), json)
         }
-        ScheduleCommand::Get { schedule_id } => {
+        ScheduleCommand::Get { schedule } => {
+            let (schedule_id, name) = target(schedule);
             let resp = client
-                .get_schedule(pb::GetScheduleRequest { schedule_id })
+                .get_schedule(pb::GetScheduleRequest { schedule_id, name })
                 .await
                 .map_err(rpc_error)?
                 .into_inner();
@@ -254,41 +281,63 @@ pub async fn run(args: ScheduleArgs) -> anyhow::Result<()> {
                 .into_inner();
             list(&resp, json)
         }
-        ScheduleCommand::Update { schedule_id, spec } => {
+        ScheduleCommand::Update {
+            schedule,
+            reason,
+            spec,
+        } => {
+            let (schedule_id, name) = target(schedule);
             let resp = client
                 .update_schedule(pb::UpdateScheduleRequest {
                     schedule_id,
                     spec: Some(spec.into_pb()),
+                    name,
+                    actor: who,
+                    reason,
                 })
                 .await
                 .map_err(rpc_error)?
                 .into_inner();
             one(resp.schedule.as_ref(), json)
         }
-        ScheduleCommand::Pause { schedule_id } => {
+        ScheduleCommand::Pause { schedule, reason } => {
+            let (schedule_id, name) = target(schedule);
             let resp = client
-                .pause_schedule(pb::PauseScheduleRequest { schedule_id })
+                .pause_schedule(pb::PauseScheduleRequest {
+                    schedule_id,
+                    name,
+                    actor: who,
+                    reason,
+                })
                 .await
                 .map_err(rpc_error)?
                 .into_inner();
             one(resp.schedule.as_ref(), json)
         }
-        ScheduleCommand::Resume { schedule_id } => {
+        ScheduleCommand::Resume { schedule, reason } => {
+            let (schedule_id, name) = target(schedule);
             let resp = client
-                .resume_schedule(pb::ResumeScheduleRequest { schedule_id })
+                .resume_schedule(pb::ResumeScheduleRequest {
+                    schedule_id,
+                    name,
+                    actor: who,
+                    reason,
+                })
                 .await
                 .map_err(rpc_error)?
                 .into_inner();
             one(resp.schedule.as_ref(), json)
         }
         ScheduleCommand::Trigger {
-            schedule_id,
+            schedule,
             request_id: rid,
         } => {
+            let (schedule_id, name) = target(schedule);
             let resp = client
                 .trigger_schedule(pb::TriggerScheduleRequest {
                     request_id: request_id(rid),
                     schedule_id,
+                    name,
                 })
                 .await
                 .map_err(rpc_error)?
@@ -300,17 +349,21 @@ pub async fn run(args: ScheduleArgs) -> anyhow::Result<()> {
             outln!("{}: {}", fire.outcome, fire.detail);
             Ok(())
         }
-        ScheduleCommand::Delete { schedule_id } => {
+        ScheduleCommand::Delete { schedule, reason } => {
+            let (schedule_id, name) = target(schedule.clone());
             client
                 .delete_schedule(pb::DeleteScheduleRequest {
-                    schedule_id: schedule_id.clone(),
+                    schedule_id,
+                    name,
+                    actor: who,
+                    reason,
                 })
                 .await
                 .map_err(rpc_error)?;
             if json {
-                return print_json(&json!({"deleted": schedule_id}));
+                return print_json(&json!({"deleted": schedule}));
             }
-            outln!("schedule {schedule_id} deleted");
+            outln!("schedule {schedule} deleted");
             Ok(())
         }
     }
@@ -363,8 +416,25 @@ fn schedule_json(s: &pb::Schedule) -> Value {
         "action": action_text(&spec),
         "paused": s.paused,
         "next_fire_times": s.next_fire_times.iter().map(|t| time(Some(t))).collect::<Vec<_>>(),
+        "next_fire_times_local": s.next_fire_times_local,
         "recent_fires": s.recent_fires.iter().map(fire_json).collect::<Vec<_>>(),
+        "changes": s.changes.iter().map(|c| json!({
+            "change": c.change,
+            "actor": actor_text(c.actor.as_ref()),
+            "reason": c.reason,
+            "at": time(c.at.as_ref()),
+        })).collect::<Vec<_>>(),
     })
+}
+
+/// A fire time as the schedule's zone shows it, e.g. `2026-03-09 09:00:00 +08:00
+/// Asia/Shanghai`, from the server's RFC 3339 local time.
+fn local_time(local: &str, zone: &str) -> String {
+    let zone = if zone.is_empty() { "UTC" } else { zone };
+    match chrono::DateTime::parse_from_rfc3339(local) {
+        Ok(t) => format!("{} {zone}", t.format("%Y-%m-%d %H:%M:%S %:z")),
+        Err(_) => local.to_owned(),
+    }
 }
 
 fn one(s: Option<&pb::Schedule>, json: bool) -> anyhow::Result<()> {
@@ -379,8 +449,8 @@ fn one(s: Option<&pb::Schedule>, json: bool) -> anyhow::Result<()> {
     outln!("{:<12} {}", "missed fires", spec.missed_fire_policy);
     outln!("{:<12} {}", "action", action_text(&spec));
     outln!("{:<12} {}", "paused", s.paused);
-    for t in &s.next_fire_times {
-        outln!("{:<12} {}", "next fire", time(Some(t)));
+    for t in &s.next_fire_times_local {
+        outln!("{:<12} {}", "next fire", local_time(t, &spec.time_zone));
     }
     for f in &s.recent_fires {
         outln!(
@@ -389,6 +459,16 @@ fn one(s: Option<&pb::Schedule>, json: bool) -> anyhow::Result<()> {
             time(f.nominal_time.as_ref()),
             f.outcome,
             f.detail
+        );
+    }
+    for c in &s.changes {
+        outln!(
+            "{:<12} {} {} by {}: {}",
+            "changed",
+            time(c.at.as_ref()),
+            c.change,
+            actor_text(c.actor.as_ref()),
+            c.reason
         );
     }
     Ok(())
@@ -410,10 +490,10 @@ fn list(resp: &pb::ListSchedulesResponse, json: bool) -> anyhow::Result<()> {
                 s.id.clone(),
                 s.name.clone(),
                 format!("{} {}", spec.cron, spec.time_zone),
-                if s.paused {
-                    "paused".into()
-                } else {
-                    time(s.next_fire_times.first())
+                match s.next_fire_times_local.first() {
+                    _ if s.paused => "paused".into(),
+                    Some(t) => local_time(t, &spec.time_zone),
+                    None => String::new(),
                 },
                 action_text(&spec),
             ]

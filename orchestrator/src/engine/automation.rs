@@ -177,6 +177,7 @@ impl Engine {
             forced: false,
             actor: system(),
             request_id: None,
+            request_fingerprint: None,
             created_at: self.clock.now(),
         };
         self.store.append_policy_version(&initial).await?;
@@ -200,6 +201,7 @@ impl Engine {
             reason: "the risk policy shipped with this version of Aijia".to_owned(),
             actor: system(),
             request_id: None,
+            request_fingerprint: None,
             at: now,
         };
         self.store.append_risk_activation(&activation).await?;
@@ -290,6 +292,9 @@ impl Engine {
             .await
             .map_err(EngineError::from)?
         {
+            request_id
+                .answers_to(found.request_fingerprint.as_deref())
+                .map_err(EngineError::from)?;
             let risk = self.in_force().await?.risk;
             return self.overview(found, risk, false).await;
         }
@@ -307,6 +312,7 @@ impl Engine {
                 forced,
                 actor: actor.clone(),
                 request_id: Some(request_id.as_str().to_owned()),
+                request_fingerprint: request_id.fingerprint().map(str::to_owned),
                 created_at: self.clock.now(),
             };
             match self
@@ -319,7 +325,12 @@ impl Engine {
                     info!(version = row.version, change = %row.change, actor = %actor.id, "automation policy changed");
                     return self.overview(row, in_force.risk, true).await;
                 }
-                Appended::Repeated(row) => return self.overview(row, in_force.risk, false).await,
+                Appended::Repeated(row) => {
+                    request_id
+                        .answers_to(row.request_fingerprint.as_deref())
+                        .map_err(EngineError::from)?;
+                    return self.overview(row, in_force.risk, false).await;
+                }
                 Appended::Taken => continue,
             }
         }
@@ -473,6 +484,16 @@ impl Engine {
         actor: Actor,
         reason: String,
     ) -> Result<(RiskActivation, Arc<RiskPolicy>, bool), RailsError> {
+        if let Some(found) = self
+            .store
+            .risk_activation_by_request(request_id.as_str())
+            .await
+            .map_err(EngineError::from)?
+        {
+            request_id
+                .answers_to(found.request_fingerprint.as_deref())
+                .map_err(EngineError::from)?;
+        }
         let policy = Arc::new(RiskPolicy::parse(toml).map_err(RailsError::BadRiskPolicy)?);
         let version = policy.version().to_owned();
         let stored = self
@@ -505,6 +526,7 @@ impl Engine {
                 reason: reason.clone(),
                 actor: actor.clone(),
                 request_id: Some(request_id.as_str().to_owned()),
+                request_fingerprint: request_id.fingerprint().map(str::to_owned),
                 at: self.clock.now(),
             };
             match self
@@ -518,7 +540,12 @@ impl Engine {
                     self.rails_cache().insert(version.clone(), policy.clone());
                     return Ok((a, policy, true));
                 }
-                Appended::Repeated(a) => return Ok((a, policy, false)),
+                Appended::Repeated(a) => {
+                    request_id
+                        .answers_to(a.request_fingerprint.as_deref())
+                        .map_err(EngineError::from)?;
+                    return Ok((a, policy, false));
+                }
                 Appended::Taken => continue,
             }
         }
@@ -656,7 +683,7 @@ impl Engine {
                 role: ActorRole::System,
                 id: "automation".to_owned(),
             },
-            format!("automation-policy:v{}", active.version),
+            &RequestId::internal(format!("automation-policy:v{}", active.version)),
             now,
             applied,
         );

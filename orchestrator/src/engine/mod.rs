@@ -21,7 +21,7 @@ use tokio::sync::Notify;
 use tracing::{info, instrument};
 
 use crate::clock::Clock;
-use crate::ids::{CaseId, RequestId};
+use crate::ids::{CaseId, RequestId, RequestReused};
 use crate::store::{
     Applied, CaseFilter, Commit, CommitError, HistoryEvent, PendingTimer, Started, Store,
     StoreError, StoredCase,
@@ -31,7 +31,7 @@ pub use automation::{
     InForce, PolicyOverview, RailsConfig, ReplayEntry, ReplayReport, RouteTotals,
 };
 pub use review::{DraftSubmission, RailsError, ReviewCursor, ReviewFilter, ReviewItem};
-pub use schedules::{ScheduleRefusal, ScheduleView};
+pub use schedules::{ChangedBy, ScheduleRef, ScheduleRefusal, ScheduleView};
 pub use tasks::{
     ClaimedTask, LEASE_EXPIRED, TaskAction, TaskCompletion, TaskFailure, TaskHeartbeat, TaskToken,
 };
@@ -66,6 +66,13 @@ pub enum EngineError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Schedule(ScheduleRefusal),
+    #[error(transparent)]
+    RequestReused(#[from] RequestReused),
+    #[error("no {workflow_type} case has business key {business_key:?}")]
+    NoCaseWithKey {
+        workflow_type: String,
+        business_key: String,
+    },
 }
 
 /// A case as callers see it: the state machine's case plus id, version and pending timers.
@@ -197,7 +204,8 @@ impl Engine {
     }
 
     /// Opens a case, or returns the one this request id (or this business key) already opened.
-    /// The flag is true when this request id created the case.
+    /// The flag is true only when this call created the case; `duplicate` is true when this
+    /// request id had opened it before.
     #[instrument(skip_all, fields(workflow_type = %new.workflow_type, business_key = %new.business_key))]
     pub async fn start_case(
         &self,
@@ -219,7 +227,7 @@ impl Engine {
                 )
                 .await?
             {
-                return Ok(found_started(found));
+                return found_started(&request_id, found);
             }
             let now = self.clock.now();
             let case_id = CaseId::new();
@@ -229,7 +237,7 @@ impl Engine {
                 0,
                 Event::Started(new.clone()),
                 actor.clone(),
-                request_id.as_str().to_owned(),
+                &request_id,
                 now,
                 decision,
             );
@@ -237,12 +245,7 @@ impl Engine {
             if self.store.create(&commit).await? {
                 info!(case_id = %case_id, workflow_type = %new.workflow_type, "case started");
                 self.after_commit(&commit);
-                let applied = Applied {
-                    case_id: case_id.0,
-                    seq: 1,
-                    case_after: commit.case,
-                };
-                return Ok((Change::from_applied(applied, false), true));
+                return Ok((Change::from_applied(commit.applied(), false), true));
             }
             // A racing request got there first: go round and return what it made.
         }
@@ -266,6 +269,7 @@ impl Engine {
                         .signal_snapshot(req.case_id.0, req.request_id.as_str())
                         .await?;
                     if let Some(prior) = snapshot.prior {
+                        req.request_id.answers_to(prior.fingerprint.as_deref())?;
                         return Ok(Change::from_applied(prior, true));
                     }
                     let stored = Arc::new(snapshot.case.ok_or(EngineError::NotFound(req.case_id))?);
@@ -308,7 +312,7 @@ impl Engine {
                 stored.version,
                 req.event.clone(),
                 req.actor.clone(),
-                req.request_id.as_str().to_owned(),
+                &req.request_id,
                 now,
                 decision,
             );
@@ -319,12 +323,7 @@ impl Engine {
                 Ok(()) => {
                     info!(case_id = %req.case_id, event = req.event.kind(), seq = commit.seq(),
                           state = %commit.case.state, "signal applied");
-                    let applied = Applied {
-                        case_id: req.case_id.0,
-                        seq: commit.seq(),
-                        case_after: commit.case,
-                    };
-                    return Ok(Change::from_applied(applied, false));
+                    return Ok(Change::from_applied(commit.applied(), false));
                 }
                 Err(CommitError::VersionConflict | CommitError::DuplicateRequest) if from_cache => {
                     failed_commits += 1;
@@ -360,6 +359,24 @@ impl Engine {
             .get(case_id.0)
             .await?
             .ok_or(EngineError::NotFound(case_id))?;
+        Ok(self.with_timers(vec![stored]).await?.remove(0))
+    }
+
+    /// The case with this business key: the open one if any (there is at most one), else the
+    /// most recently opened closed one.
+    pub async fn get_by_business_key(
+        &self,
+        workflow_type: &str,
+        business_key: &str,
+    ) -> Result<CaseView, EngineError> {
+        let stored = self
+            .store
+            .get_by_business_key(workflow_type, business_key)
+            .await?
+            .ok_or_else(|| EngineError::NoCaseWithKey {
+                workflow_type: workflow_type.to_owned(),
+                business_key: business_key.to_owned(),
+            })?;
         Ok(self.with_timers(vec![stored]).await?.remove(0))
     }
 
@@ -430,9 +447,15 @@ impl Engine {
     }
 }
 
-fn found_started(found: Started) -> (Change, bool) {
-    match found {
-        Started::ByRequest(applied) => (Change::from_applied(applied, true), true),
+/// The answer to a start that finds its case already there: the first answer again for a
+/// repeated request id (refused if the id came with another request), else the open case
+/// with the business key, which this request neither created nor repeated.
+fn found_started(request_id: &RequestId, found: Started) -> Result<(Change, bool), EngineError> {
+    Ok(match found {
+        Started::ByRequest(applied) => {
+            request_id.answers_to(applied.fingerprint.as_deref())?;
+            (Change::from_applied(applied, true), false)
+        }
         Started::OpenCase(stored) => (
             Change {
                 event_seq: stored.version,
@@ -442,11 +465,11 @@ fn found_started(found: Started) -> (Change, bool) {
                     case: stored.case,
                     timers: Vec::new(),
                 },
-                duplicate: true,
+                duplicate: false,
             },
             false,
         ),
-    }
+    })
 }
 
 /// Jittered exponential backoff, capped at ~32 ms, so contending writers spread out.

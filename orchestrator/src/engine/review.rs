@@ -20,7 +20,7 @@ use tracing::{info, instrument};
 use super::{Change, Engine, EngineError, MAX_ATTEMPTS, backoff};
 use crate::ids::{CaseId, RequestId};
 use crate::store::review::{ReviewQuery, Reviewer};
-use crate::store::{Applied, Commit, CommitError, StoredCase};
+use crate::store::{Commit, CommitError, StoredCase};
 
 /// Why a safety-rails call was refused (mapped to gRPC codes in `grpc/rails_convert.rs`).
 #[derive(Debug, thiserror::Error)]
@@ -181,6 +181,9 @@ impl Engine {
                 .await
                 .map_err(EngineError::from)?;
             if let Some(prior) = snapshot.prior {
+                request_id
+                    .answers_to(prior.fingerprint.as_deref())
+                    .map_err(EngineError::from)?;
                 return Ok((Change::from_applied(prior, true), None));
             }
             let stored = snapshot.case.ok_or(EngineError::NotFound(case_id))?;
@@ -193,18 +196,13 @@ impl Engine {
                 stored.version,
                 event.clone(),
                 actor.clone(),
-                request_id.as_str().to_owned(),
+                request_id,
                 now,
                 decision,
             );
             match self.commit(&mut commit).await {
                 Ok(()) => {
-                    let applied = Applied {
-                        case_id: case_id.0,
-                        seq: commit.seq(),
-                        case_after: commit.case,
-                    };
-                    return Ok((Change::from_applied(applied, false), Some(event)));
+                    return Ok((Change::from_applied(commit.applied(), false), Some(event)));
                 }
                 Err(CommitError::VersionConflict | CommitError::DuplicateRequest) => {
                     backoff(attempt).await;

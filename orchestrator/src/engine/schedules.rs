@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use super::{Engine, EngineError, SignalRequest};
 use crate::ids::{CaseId, RequestId};
-use crate::store::{CaseFilter, CreatedSchedule, FireRecord, StoredSchedule};
+use crate::store::{CaseFilter, CreatedSchedule, FireRecord, ScheduleChange, StoredSchedule};
 
 /// A schedule as callers see it.
 #[derive(Debug, Clone)]
@@ -25,13 +25,42 @@ pub struct ScheduleView {
     pub stored: StoredSchedule,
     pub spec: ScheduleDefinition,
     pub next_fires: Vec<DateTime<Utc>>,
+    /// `next_fires` in the schedule's zone, RFC 3339 with that zone's offset.
+    pub next_fires_local: Vec<String>,
     pub recent_fires: Vec<FireRecord>,
+    /// Newest first.
+    pub changes: Vec<ScheduleChange>,
+}
+
+/// How a caller names a schedule: by id or by its unique name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScheduleRef {
+    Id(Uuid),
+    Name(String),
+}
+
+impl std::fmt::Display for ScheduleRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ScheduleRef::Id(id) => write!(f, "schedule {id}"),
+            ScheduleRef::Name(name) => {
+                write!(f, "schedule named {}", aijia_workflows::bounds::echo(name))
+            }
+        }
+    }
+}
+
+/// Who asks for a change to a schedule, and why: kept in its change log.
+#[derive(Debug, Clone)]
+pub struct ChangedBy {
+    pub actor: Actor,
+    pub reason: String,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScheduleRefusal {
-    #[error("schedule {0} not found")]
-    NotFound(Uuid),
+    #[error("{0} not found")]
+    NotFound(ScheduleRef),
     #[error("a schedule named {} already exists", aijia_workflows::bounds::echo(.0))]
     NameTaken(String),
     #[error(transparent)]
@@ -47,6 +76,7 @@ impl From<ScheduleRefusal> for EngineError {
 /// How many upcoming and recent fires a view shows.
 const SHOWN_FIRES: usize = 3;
 const RECENT_FIRES: u32 = 5;
+const SHOWN_CHANGES: u32 = 10;
 
 impl Engine {
     pub async fn create_schedule(
@@ -70,6 +100,7 @@ impl Engine {
                 .flatten(),
             created_at: now,
             updated_at: now,
+            create_request_fingerprint: request_id.fingerprint().map(str::to_owned),
         };
         match self
             .store
@@ -77,13 +108,16 @@ impl Engine {
             .await?
         {
             CreatedSchedule::Created(s) => Ok((self.schedule_view(s).await?, true)),
-            CreatedSchedule::Repeated(s) => Ok((self.schedule_view(s).await?, false)),
+            CreatedSchedule::Repeated(s) => {
+                request_id.answers_to(s.create_request_fingerprint.as_deref())?;
+                Ok((self.schedule_view(s).await?, false))
+            }
             CreatedSchedule::NameTaken => Err(ScheduleRefusal::NameTaken(name).into()),
         }
     }
 
-    pub async fn get_schedule(&self, id: Uuid) -> Result<ScheduleView, EngineError> {
-        let stored = self.load_schedule(id).await?;
+    pub async fn get_schedule(&self, schedule: &ScheduleRef) -> Result<ScheduleView, EngineError> {
+        let stored = self.load_schedule(schedule).await?;
         self.schedule_view(stored).await
     }
 
@@ -102,28 +136,31 @@ impl Engine {
     /// Replaces the spec; the next fire is computed afresh from now.
     pub async fn update_schedule(
         &self,
-        id: Uuid,
+        schedule: &ScheduleRef,
         spec: ScheduleDefinition,
+        by: ChangedBy,
     ) -> Result<ScheduleView, EngineError> {
         let now = self.clock.now();
         let cron = spec.validate_at(now).map_err(ScheduleRefusal::Invalid)?;
-        let mut stored = self.load_schedule(id).await?;
+        let mut stored = self.load_schedule(schedule).await?;
         stored.spec = serde_json::to_value(&spec).unwrap_or_default();
         stored.last_nominal = Some(now);
         stored.next_fire_at = (!stored.paused)
-            .then(|| next_look(&cron, &spec, id, now))
+            .then(|| next_look(&cron, &spec, stored.id, now))
             .flatten();
         stored.updated_at = now;
-        self.save(stored).await
+        self.save(stored, change("updated", by, now)).await
     }
 
     /// Pausing means "not then": fires that fall in a pause are skipped, not made up later.
+    /// A schedule already so is left as it is, and nothing is logged.
     pub async fn set_schedule_paused(
         &self,
-        id: Uuid,
+        schedule: &ScheduleRef,
         paused: bool,
+        by: ChangedBy,
     ) -> Result<ScheduleView, EngineError> {
-        let mut stored = self.load_schedule(id).await?;
+        let mut stored = self.load_schedule(schedule).await?;
         if stored.paused == paused {
             return self.schedule_view(stored).await;
         }
@@ -133,28 +170,38 @@ impl Engine {
         stored.paused = paused;
         stored.last_nominal = Some(now);
         stored.next_fire_at = (!paused)
-            .then(|| next_look(&cron, &spec, id, now))
+            .then(|| next_look(&cron, &spec, stored.id, now))
             .flatten();
         stored.updated_at = now;
-        self.save(stored).await
+        let what = if paused { "paused" } else { "resumed" };
+        self.save(stored, change(what, by, now)).await
     }
 
-    pub async fn delete_schedule(&self, id: Uuid) -> Result<(), EngineError> {
-        if self.store.delete_schedule(id).await? {
-            Ok(())
-        } else {
-            Err(ScheduleRefusal::NotFound(id).into())
+    /// Deletes the schedule; its change log keeps who did it and why.
+    pub async fn delete_schedule(
+        &self,
+        schedule: &ScheduleRef,
+        by: ChangedBy,
+    ) -> Result<(), EngineError> {
+        let stored = self.load_schedule(schedule).await?;
+        let logged = change("deleted", by, self.clock.now());
+        if !self.store.delete_schedule(&stored, &logged).await? {
+            return Err(ScheduleRefusal::NotFound(schedule.clone()).into());
         }
+        info!(schedule = %stored.name, actor = %logged.actor.id, "schedule deleted");
+        Ok(())
     }
 
     /// Fires the schedule's action now, once per request id, outside its cron rhythm.
     pub async fn trigger_schedule(
         &self,
-        id: Uuid,
+        schedule: &ScheduleRef,
         request_id: &RequestId,
     ) -> Result<FireRecord, EngineError> {
-        let stored = self.load_schedule(id).await?;
+        let stored = self.load_schedule(schedule).await?;
+        let id = stored.id;
         if let Some(prior) = self.store.find_trigger(id, request_id.as_str()).await? {
+            request_id.answers_to(prior.request_fingerprint.as_deref())?;
             return Ok(prior);
         }
         let spec = spec_of(&stored)?;
@@ -168,8 +215,12 @@ impl Engine {
             outcome: if ok { "triggered" } else { "failed" }.into(),
             detail,
             request_id: Some(request_id.as_str().to_owned()),
+            request_fingerprint: request_id.fingerprint().map(str::to_owned),
         };
-        Ok(self.store.record_trigger(id, &fire).await?)
+        // A racing twin of this request may have recorded its fire first: that one stands.
+        let recorded = self.store.record_trigger(id, &fire).await?;
+        request_id.answers_to(recorded.request_fingerprint.as_deref())?;
+        Ok(recorded)
     }
 
     /// Leases one schedule whose next look time has come, if any.
@@ -201,7 +252,16 @@ impl Engine {
                 stored.next_fire_at = None;
                 stored.updated_at = now;
                 self.store.finish_fires(&stored, &[fire]).await?;
-                self.store.save_schedule(&stored).await?;
+                let by = ChangedBy {
+                    actor: Actor {
+                        role: ActorRole::System,
+                        id: format!("scheduler@{}", self.node),
+                    },
+                    reason: "its stored spec is unusable".to_owned(),
+                };
+                self.store
+                    .save_schedule(&stored, &change("paused", by, now))
+                    .await?;
                 return Ok(());
             }
         };
@@ -225,6 +285,7 @@ impl Engine {
                 outcome: if ok { "ok" } else { "failed" }.into(),
                 detail,
                 request_id: None,
+                request_fingerprint: None,
             });
         }
         stored.last_nominal = Some(now);
@@ -341,38 +402,53 @@ impl Engine {
         Ok(reminded)
     }
 
-    async fn load_schedule(&self, id: Uuid) -> Result<StoredSchedule, EngineError> {
-        self.store
-            .get_schedule(id)
-            .await?
-            .ok_or_else(|| ScheduleRefusal::NotFound(id).into())
+    async fn load_schedule(&self, schedule: &ScheduleRef) -> Result<StoredSchedule, EngineError> {
+        let found = match schedule {
+            ScheduleRef::Id(id) => self.store.get_schedule(*id).await?,
+            ScheduleRef::Name(name) => self.store.get_schedule_by_name(name).await?,
+        };
+        found.ok_or_else(|| ScheduleRefusal::NotFound(schedule.clone()).into())
     }
 
-    async fn save(&self, stored: StoredSchedule) -> Result<ScheduleView, EngineError> {
-        if !self.store.save_schedule(&stored).await? {
-            return Err(ScheduleRefusal::NotFound(stored.id).into());
+    async fn save(
+        &self,
+        stored: StoredSchedule,
+        logged: ScheduleChange,
+    ) -> Result<ScheduleView, EngineError> {
+        if !self.store.save_schedule(&stored, &logged).await? {
+            return Err(ScheduleRefusal::NotFound(ScheduleRef::Id(stored.id)).into());
         }
+        info!(schedule = %stored.name, change = %logged.change, actor = %logged.actor.id, "schedule changed");
         self.schedule_view(stored).await
     }
 
     async fn schedule_view(&self, stored: StoredSchedule) -> Result<ScheduleView, EngineError> {
         let spec = spec_of(&stored)?;
-        let next_fires = match (stored.paused, CronSpec::parse(&spec.cron, &spec.time_zone)) {
-            (false, Ok(cron)) => {
-                let after = stored
-                    .last_nominal
-                    .unwrap_or(stored.created_at)
-                    .max(self.clock.now());
-                cron.upcoming(after, SHOWN_FIRES)
-            }
-            _ => Vec::new(),
-        };
+        let (next_fires, next_fires_local) =
+            match (stored.paused, CronSpec::parse(&spec.cron, &spec.time_zone)) {
+                (false, Ok(cron)) => {
+                    let after = stored
+                        .last_nominal
+                        .unwrap_or(stored.created_at)
+                        .max(self.clock.now());
+                    let fires = cron.upcoming(after, SHOWN_FIRES);
+                    let local = fires.iter().map(|t| cron.local(*t).to_rfc3339()).collect();
+                    (fires, local)
+                }
+                _ => (Vec::new(), Vec::new()),
+            };
         let recent_fires = self.store.recent_fires(stored.id, RECENT_FIRES).await?;
+        let changes = self
+            .store
+            .schedule_changes(stored.id, SHOWN_CHANGES)
+            .await?;
         Ok(ScheduleView {
             stored,
             spec,
             next_fires,
+            next_fires_local,
             recent_fires,
+            changes,
         })
     }
 }
@@ -394,6 +470,16 @@ fn failed_fire(now: DateTime<Utc>, detail: String) -> FireRecord {
         outcome: "failed".into(),
         detail,
         request_id: None,
+        request_fingerprint: None,
+    }
+}
+
+fn change(what: &str, by: ChangedBy, at: DateTime<Utc>) -> ScheduleChange {
+    ScheduleChange {
+        change: what.to_owned(),
+        actor: by.actor,
+        reason: by.reason,
+        at,
     }
 }
 

@@ -208,7 +208,7 @@ impl Engine {
         token: TaskToken,
         output: Value,
     ) -> Result<TaskCompletion, EngineError> {
-        let request_id = format!("task:{}:done", token.task_id);
+        let request_id = RequestId::internal(format!("task:{}:done", token.task_id));
         let settled = self
             .settle(token.task_id, &request_id, |task, prior| {
                 if task.claims != token.claim {
@@ -342,7 +342,7 @@ impl Engine {
         reason: &GiveUpReason,
     ) -> Result<bool, EngineError> {
         // Per claim: a task an operator retried may fail for good again.
-        let request_id = format!("task:{}:failed:{}", task.id, task.claims);
+        let request_id = RequestId::internal(format!("task:{}:failed:{}", task.id, task.claims));
         let claims = task.claims;
         let message = format!("{} ({reason})", error.message);
         let settled = self
@@ -494,7 +494,7 @@ impl Engine {
         actor: Actor,
     ) -> Result<TaskAction, EngineError> {
         let settled = self
-            .settle(task_id, request_id.as_str(), |task, prior| {
+            .settle(task_id, &request_id, |task, prior| {
                 if prior {
                     return Gate::Duplicate;
                 }
@@ -526,7 +526,7 @@ impl Engine {
         actor: Actor,
     ) -> Result<TaskAction, EngineError> {
         let settled = self
-            .settle(task_id, request_id.as_str(), |task, prior| {
+            .settle(task_id, &request_id, |task, prior| {
                 if prior {
                     return Gate::Duplicate;
                 }
@@ -572,12 +572,18 @@ impl Engine {
     async fn settle(
         &self,
         task_id: i64,
-        request_id: &str,
+        request_id: &RequestId,
         gate: impl Fn(&TaskRow, bool) -> Gate,
     ) -> Result<Settled, EngineError> {
         let mut case_id = CaseId(Uuid::nil());
         for attempt in 0..MAX_ATTEMPTS {
-            let snapshot = self.store.task_snapshot(task_id, request_id).await?;
+            let snapshot = self
+                .store
+                .task_snapshot(task_id, request_id.as_str())
+                .await?;
+            if let Some(prior) = &snapshot.prior {
+                request_id.answers_to(prior.fingerprint.as_deref())?;
+            }
             let task = snapshot.task.ok_or(EngineError::TaskNotFound(task_id))?;
             case_id = CaseId(task.case_id);
             let Settlement {
@@ -604,7 +610,7 @@ impl Engine {
                 stored.version,
                 event,
                 actor,
-                request_id.to_owned(),
+                request_id,
                 now,
                 decision,
             )
@@ -616,13 +622,8 @@ impl Engine {
             });
             match self.commit(&mut commit).await {
                 Ok(()) => {
-                    let seq = commit.seq();
                     return Ok(Settled::Applied(Change::from_applied(
-                        crate::store::Applied {
-                            case_id: task.case_id,
-                            seq,
-                            case_after: commit.case,
-                        },
+                        commit.applied(),
                         false,
                     )));
                 }

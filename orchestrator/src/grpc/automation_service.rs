@@ -8,9 +8,11 @@ use aijia_workflows::automation::{ActionType, Mode};
 use tonic::{Request, Response, Status};
 
 use super::convert;
+use super::idempotency::request_id;
 use super::rails_convert as rc;
 use super::status::invalid;
 use crate::engine::Engine;
+use crate::ids::RequestId;
 
 #[derive(Debug, Clone)]
 pub struct AutomationApi {
@@ -25,7 +27,7 @@ impl AutomationApi {
     /// PauseAutomation and ResumeAutomation: the same call, one switch apart.
     async fn set_paused(
         &self,
-        request_id: &str,
+        request_id: RequestId,
         paused: bool,
         actor: Option<&pb::Actor>,
         reason: &str,
@@ -33,7 +35,7 @@ impl AutomationApi {
         let overview = self
             .engine
             .set_paused(
-                convert::request_id(request_id)?,
+                request_id,
                 paused,
                 rc::actor(actor)?,
                 rc::reason("reason", reason)?,
@@ -58,7 +60,7 @@ impl AutomationService for AutomationApi {
         request: Request<pb::SetActionModeRequest>,
     ) -> Result<Response<pb::AutomationPolicyResponse>, Status> {
         let req = request.into_inner();
-        let request_id = convert::request_id(&req.request_id)?;
+        let request_id = request_id(&req)?;
         let action: ActionType = convert::parse("action_type", &req.action_type)?;
         let mode: Mode = convert::parse("mode", &req.mode)?;
         let actor = rc::actor(req.actor.as_ref())?;
@@ -75,7 +77,7 @@ impl AutomationService for AutomationApi {
         request: Request<pb::PauseAutomationRequest>,
     ) -> Result<Response<pb::AutomationPolicyResponse>, Status> {
         let req = request.into_inner();
-        self.set_paused(&req.request_id, true, req.actor.as_ref(), &req.reason)
+        self.set_paused(request_id(&req)?, true, req.actor.as_ref(), &req.reason)
             .await
     }
 
@@ -84,7 +86,7 @@ impl AutomationService for AutomationApi {
         request: Request<pb::ResumeAutomationRequest>,
     ) -> Result<Response<pb::AutomationPolicyResponse>, Status> {
         let req = request.into_inner();
-        self.set_paused(&req.request_id, false, req.actor.as_ref(), &req.reason)
+        self.set_paused(request_id(&req)?, false, req.actor.as_ref(), &req.reason)
             .await
     }
 
@@ -136,7 +138,7 @@ impl AutomationService for AutomationApi {
         let overview = self
             .engine
             .rollback_policy(
-                convert::request_id(&req.request_id)?,
+                request_id(&req)?,
                 req.to_version,
                 rc::actor(req.actor.as_ref())?,
                 rc::reason("reason", &req.reason)?,
@@ -150,7 +152,7 @@ impl AutomationService for AutomationApi {
         request: Request<pb::LoadRiskPolicyRequest>,
     ) -> Result<Response<pb::LoadRiskPolicyResponse>, Status> {
         let req = request.into_inner();
-        let request_id = convert::request_id(&req.request_id)?;
+        let request_id = request_id(&req)?;
         let toml = rc::policy_toml(&req.policy_toml)?;
         let actor = rc::actor(req.actor.as_ref())?;
         let reason = rc::reason("reason", &req.reason)?;

@@ -6,6 +6,7 @@ use aijia_workflows::{CaseState, Event, Party, WorkflowType};
 use tonic::{Request, Response, Status};
 
 use super::convert;
+use super::idempotency::request_id;
 use super::status::invalid;
 use crate::engine::{Engine, SignalRequest};
 use crate::store::CaseFilter;
@@ -28,13 +29,14 @@ impl CaseService for CaseApi {
         request: Request<pb::StartCaseRequest>,
     ) -> Result<Response<pb::StartCaseResponse>, Status> {
         let req = request.into_inner();
-        let request_id = convert::request_id(&req.request_id)?;
+        let request_id = request_id(&req)?;
         let new = convert::new_case(&req)?;
         let actor = convert::actor(req.actor.as_ref())?;
         let (change, created) = self.engine.start_case(request_id, new, actor).await?;
         Ok(Response::new(pb::StartCaseResponse {
             case: Some(convert::case(&change.view)),
             created,
+            duplicate: change.duplicate,
         }))
     }
 
@@ -44,7 +46,7 @@ impl CaseService for CaseApi {
     ) -> Result<Response<pb::SignalCaseResponse>, Status> {
         let req = request.into_inner();
         let signal = SignalRequest {
-            request_id: convert::request_id(&req.request_id)?,
+            request_id: request_id(&req)?,
             case_id: convert::case_id(&req.case_id)?,
             actor: convert::actor(req.actor.as_ref())?,
             expected_version: req.expected_version,
@@ -60,8 +62,31 @@ impl CaseService for CaseApi {
         &self,
         request: Request<pb::GetCaseRequest>,
     ) -> Result<Response<pb::GetCaseResponse>, Status> {
-        let case_id = convert::case_id(&request.get_ref().case_id)?;
-        let view = self.engine.get(case_id).await?;
+        let req = request.into_inner();
+        let by_key = !req.workflow_type.trim().is_empty() || !req.business_key.trim().is_empty();
+        let view = match (req.case_id.trim().is_empty(), by_key) {
+            (false, false) => self.engine.get(convert::case_id(&req.case_id)?).await?,
+            (true, true) => {
+                let workflow_type: WorkflowType =
+                    convert::parse("workflow_type", &req.workflow_type)?;
+                let business_key = convert::name("business_key", &req.business_key)?;
+                self.engine
+                    .get_by_business_key(workflow_type.as_str(), &business_key)
+                    .await?
+            }
+            (false, true) => {
+                return Err(invalid(
+                    "case_id",
+                    "name the case either by case_id or by workflow_type and business_key, not both",
+                ));
+            }
+            (true, false) => {
+                return Err(invalid(
+                    "case_id",
+                    "is required, or else workflow_type and business_key",
+                ));
+            }
+        };
         Ok(Response::new(pb::GetCaseResponse {
             case: Some(convert::case(&view)),
         }))
@@ -149,7 +174,7 @@ impl CaseService for CaseApi {
     ) -> Result<Response<pb::CancelCaseResponse>, Status> {
         let req = request.into_inner();
         let signal = SignalRequest {
-            request_id: convert::request_id(&req.request_id)?,
+            request_id: request_id(&req)?,
             case_id: convert::case_id(&req.case_id)?,
             actor: convert::actor(req.actor.as_ref())?,
             expected_version: None,

@@ -4,7 +4,7 @@
 //! applies to what callers send: lengths, list sizes, duration and time ranges, and no NUL
 //! characters (PostgreSQL cannot store them in text or JSON).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use aijia_proto::v1 as pb;
@@ -188,7 +188,7 @@ pub struct CaseFields<'a> {
     pub customer_display_name: &'a str,
     pub subject: &'a str,
     pub owner: &'a str,
-    pub attributes: &'a HashMap<String, String>,
+    pub attributes: &'a BTreeMap<String, String>,
 }
 
 impl CaseFields<'_> {
@@ -319,7 +319,7 @@ pub fn case(view: &CaseView) -> pb::Case {
             .attributes
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
-            .collect::<HashMap<_, _>>(),
+            .collect(),
         state: c.state.to_string(),
         waiting: c.waiting.as_ref().map(|w| pb::Waiting {
             party: w.party.to_string(),

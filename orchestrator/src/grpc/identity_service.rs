@@ -8,6 +8,7 @@ use aijia_workflows::review::IdentityMethod;
 use tonic::{Request, Response, Status};
 
 use super::convert::{self, timestamp};
+use super::idempotency::request_id;
 use super::rails_convert as rc;
 use super::status::invalid;
 use crate::engine::Engine;
@@ -30,7 +31,7 @@ impl IdentityService for IdentityApi {
         request: Request<pb::ConfirmIdentityRequest>,
     ) -> Result<Response<pb::ConfirmIdentityResponse>, Status> {
         let req = request.into_inner();
-        let request_id = convert::request_id(&req.request_id)?;
+        let request_id = request_id(&req)?;
         let case_id = convert::case_id(&req.case_id)?;
         let status = convert::optional::<IdentityStatus>("status", &req.status)?
             .unwrap_or(IdentityStatus::Confirmed);
@@ -87,7 +88,7 @@ impl IdentityService for IdentityApi {
         let purpose = convert::text("purpose", req.purpose.trim())?;
         let request_id = match req.request_id.trim() {
             "" => None,
-            id => Some(convert::request_id(id)?),
+            _ => Some(request_id(&req)?),
         };
         let task_id = match req.task_id {
             0 => None,

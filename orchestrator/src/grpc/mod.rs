@@ -4,6 +4,7 @@
 mod automation_service;
 mod case_service;
 pub mod convert;
+pub mod idempotency;
 mod identity_service;
 pub mod rails_convert;
 mod review_service;

@@ -7,10 +7,11 @@ use aijia_workflows::review::{Assignee, DraftStatus, ReviewDecision};
 use tonic::{Request, Response, Status};
 
 use super::convert;
+use super::idempotency::request_id;
 use super::rails_convert as rc;
 use super::status::invalid;
 use crate::engine::{Change, DraftSubmission, Engine, ReviewCursor, ReviewFilter, ReviewItem};
-use crate::ids::CaseId;
+use crate::ids::{CaseId, RequestId};
 
 #[derive(Debug, Clone)]
 pub struct ReviewApi {
@@ -24,12 +25,11 @@ impl ReviewApi {
 
     async fn decide(
         &self,
-        request_id: &str,
+        request_id: RequestId,
         draft_id: &str,
         reviewer_id: &str,
         decision: ReviewDecision,
     ) -> Result<Response<pb::ReviewDecisionResponse>, Status> {
-        let request_id = convert::request_id(request_id)?;
         let (case_id, number) = rc::draft_id(draft_id)?;
         let reviewer = rc::reviewer_id("reviewer_id", reviewer_id)?;
         let (change, draft) = self
@@ -70,7 +70,7 @@ impl ReviewService for ReviewApi {
     ) -> Result<Response<pb::SubmitDraftResponse>, Status> {
         let req = request.into_inner();
         let submission = DraftSubmission {
-            request_id: convert::request_id(&req.request_id)?,
+            request_id: request_id(&req)?,
             case_id: convert::case_id(&req.case_id)?,
             text: convert::text("text", &req.text)?,
             audience: convert::parse("audience", &req.audience)?,
@@ -151,7 +151,7 @@ impl ReviewService for ReviewApi {
         let decision = ReviewDecision::Approve {
             note: convert::text("note", req.note.trim())?,
         };
-        self.decide(&req.request_id, &req.draft_id, &req.reviewer_id, decision)
+        self.decide(request_id(&req)?, &req.draft_id, &req.reviewer_id, decision)
             .await
     }
 
@@ -168,7 +168,7 @@ impl ReviewService for ReviewApi {
             text,
             note: convert::text("note", req.note.trim())?,
         };
-        self.decide(&req.request_id, &req.draft_id, &req.reviewer_id, decision)
+        self.decide(request_id(&req)?, &req.draft_id, &req.reviewer_id, decision)
             .await
     }
 
@@ -180,7 +180,7 @@ impl ReviewService for ReviewApi {
         let decision = ReviewDecision::Reject {
             reason: rc::reason("reason", &req.reason)?,
         };
-        self.decide(&req.request_id, &req.draft_id, &req.reviewer_id, decision)
+        self.decide(request_id(&req)?, &req.draft_id, &req.reviewer_id, decision)
             .await
     }
 
@@ -206,7 +206,7 @@ impl ReviewService for ReviewApi {
             to,
             note: convert::text("note", req.note.trim())?,
         };
-        self.decide(&req.request_id, &req.draft_id, &req.reviewer_id, decision)
+        self.decide(request_id(&req)?, &req.draft_id, &req.reviewer_id, decision)
             .await
     }
 
@@ -218,7 +218,7 @@ impl ReviewService for ReviewApi {
         let change = self
             .engine
             .take_over(
-                convert::request_id(&req.request_id)?,
+                request_id(&req)?,
                 convert::case_id(&req.case_id)?,
                 rc::reviewer_id("reviewer_id", &req.reviewer_id)?,
                 rc::reason("reason", &req.reason)?,
@@ -237,7 +237,7 @@ impl ReviewService for ReviewApi {
         let change = self
             .engine
             .hand_back(
-                convert::request_id(&req.request_id)?,
+                request_id(&req)?,
                 convert::case_id(&req.case_id)?,
                 rc::reviewer_id("reviewer_id", &req.reviewer_id)?,
                 convert::text("note", req.note.trim())?,

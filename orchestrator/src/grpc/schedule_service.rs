@@ -12,9 +12,10 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use super::convert::{self, timestamp};
+use super::idempotency::request_id;
 use super::status::invalid;
-use crate::engine::{Engine, ScheduleView};
-use crate::store::FireRecord;
+use crate::engine::{ChangedBy, Engine, ScheduleRef, ScheduleView};
+use crate::store::{FireRecord, ScheduleChange};
 
 #[derive(Debug, Clone)]
 pub struct ScheduleApi {
@@ -27,15 +28,35 @@ impl ScheduleApi {
     }
 }
 
-fn schedule_id(text: &str) -> Result<Uuid, Status> {
-    if text.trim().is_empty() {
-        return Err(invalid("schedule_id", "is required"));
-    }
-    Uuid::parse_str(text.trim()).map_err(|_| {
-        invalid(
+/// The schedule a request names: by exactly one of its id and its name.
+fn schedule_ref(id: &str, name: &str) -> Result<ScheduleRef, Status> {
+    match (id.trim(), name.trim()) {
+        ("", "") => Err(invalid(
             "schedule_id",
-            format!("{} is not a schedule id (a UUID)", echo(text)),
-        )
+            "is required, or else name: which schedule",
+        )),
+        (id, "") => Uuid::parse_str(id).map(ScheduleRef::Id).map_err(|_| {
+            invalid(
+                "schedule_id",
+                format!(
+                    "{} is not a schedule id (a UUID); to name a schedule, use name",
+                    echo(id)
+                ),
+            )
+        }),
+        ("", _) => Ok(ScheduleRef::Name(convert::name("name", name)?)),
+        _ => Err(invalid(
+            "schedule_id",
+            "name the schedule by schedule_id or by name, not both",
+        )),
+    }
+}
+
+/// Who changes a schedule and why: both required, both kept in its change log.
+fn changed_by(actor: Option<&pb::Actor>, reason: &str) -> Result<ChangedBy, Status> {
+    Ok(ChangedBy {
+        actor: convert::actor(actor)?,
+        reason: super::rails_convert::reason("reason", reason)?,
     })
 }
 
@@ -205,6 +226,20 @@ fn schedule(v: &ScheduleView) -> pb::Schedule {
         recent_fires: v.recent_fires.iter().map(fire).collect(),
         created_at: Some(timestamp(v.stored.created_at)),
         updated_at: Some(timestamp(v.stored.updated_at)),
+        next_fire_times_local: v.next_fires_local.clone(),
+        changes: v.changes.iter().map(change).collect(),
+    }
+}
+
+fn change(c: &ScheduleChange) -> pb::ScheduleChange {
+    pb::ScheduleChange {
+        change: c.change.clone(),
+        actor: Some(pb::Actor {
+            role: c.actor.role.to_string(),
+            id: c.actor.id.clone(),
+        }),
+        reason: c.reason.clone(),
+        at: Some(timestamp(c.at)),
     }
 }
 
@@ -215,7 +250,7 @@ impl ScheduleService for ScheduleApi {
         request: Request<pb::CreateScheduleRequest>,
     ) -> Result<Response<pb::CreateScheduleResponse>, Status> {
         let req = request.into_inner();
-        let request_id = convert::request_id(&req.request_id)?;
+        let request_id = request_id(&req)?;
         let name = convert::name("name", &req.name)?;
         let definition = definition(req.spec.as_ref())?;
         let (view, created) = self
@@ -232,8 +267,9 @@ impl ScheduleService for ScheduleApi {
         &self,
         request: Request<pb::GetScheduleRequest>,
     ) -> Result<Response<pb::GetScheduleResponse>, Status> {
-        let id = schedule_id(&request.get_ref().schedule_id)?;
-        let view = self.engine.get_schedule(id).await?;
+        let req = request.get_ref();
+        let schedule_ref = schedule_ref(&req.schedule_id, &req.name)?;
+        let view = self.engine.get_schedule(&schedule_ref).await?;
         Ok(Response::new(pb::GetScheduleResponse {
             schedule: Some(schedule(&view)),
         }))
@@ -270,9 +306,13 @@ impl ScheduleService for ScheduleApi {
         request: Request<pb::UpdateScheduleRequest>,
     ) -> Result<Response<pb::UpdateScheduleResponse>, Status> {
         let req = request.into_inner();
-        let id = schedule_id(&req.schedule_id)?;
+        let schedule_ref = schedule_ref(&req.schedule_id, &req.name)?;
         let definition = definition(req.spec.as_ref())?;
-        let view = self.engine.update_schedule(id, definition).await?;
+        let by = changed_by(req.actor.as_ref(), &req.reason)?;
+        let view = self
+            .engine
+            .update_schedule(&schedule_ref, definition, by)
+            .await?;
         Ok(Response::new(pb::UpdateScheduleResponse {
             schedule: Some(schedule(&view)),
         }))
@@ -282,8 +322,13 @@ impl ScheduleService for ScheduleApi {
         &self,
         request: Request<pb::PauseScheduleRequest>,
     ) -> Result<Response<pb::PauseScheduleResponse>, Status> {
-        let id = schedule_id(&request.get_ref().schedule_id)?;
-        let view = self.engine.set_schedule_paused(id, true).await?;
+        let req = request.into_inner();
+        let schedule_ref = schedule_ref(&req.schedule_id, &req.name)?;
+        let by = changed_by(req.actor.as_ref(), &req.reason)?;
+        let view = self
+            .engine
+            .set_schedule_paused(&schedule_ref, true, by)
+            .await?;
         Ok(Response::new(pb::PauseScheduleResponse {
             schedule: Some(schedule(&view)),
         }))
@@ -293,8 +338,13 @@ impl ScheduleService for ScheduleApi {
         &self,
         request: Request<pb::ResumeScheduleRequest>,
     ) -> Result<Response<pb::ResumeScheduleResponse>, Status> {
-        let id = schedule_id(&request.get_ref().schedule_id)?;
-        let view = self.engine.set_schedule_paused(id, false).await?;
+        let req = request.into_inner();
+        let schedule_ref = schedule_ref(&req.schedule_id, &req.name)?;
+        let by = changed_by(req.actor.as_ref(), &req.reason)?;
+        let view = self
+            .engine
+            .set_schedule_paused(&schedule_ref, false, by)
+            .await?;
         Ok(Response::new(pb::ResumeScheduleResponse {
             schedule: Some(schedule(&view)),
         }))
@@ -305,9 +355,12 @@ impl ScheduleService for ScheduleApi {
         request: Request<pb::TriggerScheduleRequest>,
     ) -> Result<Response<pb::TriggerScheduleResponse>, Status> {
         let req = request.into_inner();
-        let request_id = convert::request_id(&req.request_id)?;
-        let id = schedule_id(&req.schedule_id)?;
-        let record = self.engine.trigger_schedule(id, &request_id).await?;
+        let request_id = request_id(&req)?;
+        let schedule_ref = schedule_ref(&req.schedule_id, &req.name)?;
+        let record = self
+            .engine
+            .trigger_schedule(&schedule_ref, &request_id)
+            .await?;
         Ok(Response::new(pb::TriggerScheduleResponse {
             fire: Some(fire(&record)),
         }))
@@ -317,8 +370,10 @@ impl ScheduleService for ScheduleApi {
         &self,
         request: Request<pb::DeleteScheduleRequest>,
     ) -> Result<Response<pb::DeleteScheduleResponse>, Status> {
-        let id = schedule_id(&request.get_ref().schedule_id)?;
-        self.engine.delete_schedule(id).await?;
+        let req = request.into_inner();
+        let schedule_ref = schedule_ref(&req.schedule_id, &req.name)?;
+        let by = changed_by(req.actor.as_ref(), &req.reason)?;
+        self.engine.delete_schedule(&schedule_ref, by).await?;
         Ok(Response::new(pb::DeleteScheduleResponse {}))
     }
 }

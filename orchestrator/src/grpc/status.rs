@@ -12,7 +12,11 @@ impl From<EngineError> for Status {
     fn from(err: EngineError) -> Status {
         let message = err.to_string();
         match err {
-            EngineError::NotFound(_) | EngineError::TaskNotFound(_) => Status::not_found(message),
+            EngineError::NotFound(_)
+            | EngineError::TaskNotFound(_)
+            | EngineError::NoCaseWithKey { .. } => Status::not_found(message),
+            // The request is what must change (a new request_id), not the system's state.
+            EngineError::RequestReused(_) => Status::invalid_argument(message),
             EngineError::TaskNotInState { .. } => Status::failed_precondition(message),
             EngineError::Refused(Refusal::NotAccepted { .. }) => {
                 Status::failed_precondition(message)

@@ -5,6 +5,7 @@ use aijia_proto::v1::task_service_server::TaskService;
 use tonic::{Request, Response, Status};
 
 use super::convert;
+use super::idempotency::request_id;
 use super::status::invalid;
 use super::task_convert as tc;
 use crate::engine::{Engine, TaskAction};
@@ -86,7 +87,7 @@ impl TaskService for TaskApi {
         request: Request<pb::RetryTaskRequest>,
     ) -> Result<Response<pb::RetryTaskResponse>, Status> {
         let req = request.into_inner();
-        let request_id = convert::request_id(&req.request_id)?;
+        let request_id = request_id(&req)?;
         let task_id = tc::task_id("task_id", req.task_id)?;
         let actor = convert::actor(req.actor.as_ref())?;
         let done = self.engine.retry_task(request_id, task_id, actor).await?;
@@ -99,7 +100,7 @@ impl TaskService for TaskApi {
         request: Request<pb::CancelTaskRequest>,
     ) -> Result<Response<pb::CancelTaskResponse>, Status> {
         let req = request.into_inner();
-        let request_id = convert::request_id(&req.request_id)?;
+        let request_id = request_id(&req)?;
         let task_id = tc::task_id("task_id", req.task_id)?;
         let reason = convert::name("reason", &req.reason)?;
         let actor = convert::actor(req.actor.as_ref())?;

@@ -22,6 +22,8 @@ pub struct PolicyVersionRow {
     pub forced: bool,
     pub actor: Actor,
     pub request_id: Option<String>,
+    /// The fingerprint of the request that made this version (`ids::RequestId`).
+    pub request_fingerprint: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -33,6 +35,8 @@ pub struct RiskActivation {
     pub reason: String,
     pub actor: Actor,
     pub request_id: Option<String>,
+    /// The fingerprint of the request that made this activation (`ids::RequestId`).
+    pub request_fingerprint: Option<String>,
     pub at: DateTime<Utc>,
 }
 
@@ -87,6 +91,13 @@ impl Store {
         request_id: &str,
     ) -> Result<Option<PolicyVersionRow>, StoreError> {
         dispatch!(self, s => s.policy_version_by_request(request_id).await)
+    }
+
+    pub async fn risk_activation_by_request(
+        &self,
+        request_id: &str,
+    ) -> Result<Option<RiskActivation>, StoreError> {
+        dispatch!(self, s => s.risk_activation_by_request(request_id).await)
     }
 
     /// Versions below `before` (all when `None`), newest first.
@@ -176,6 +187,7 @@ pub(crate) fn policy_row(
         forced: row.flag(&col("forced"))?,
         actor: actor(row.text(&col("actor_role"))?, row.text(&col("actor_id"))?)?,
         request_id: row.opt_text(&col("request_id"))?,
+        request_fingerprint: row.opt_text(&col("request_fingerprint"))?,
         created_at: row.time(&col("created_at"))?,
     }))
 }
@@ -195,6 +207,7 @@ pub(crate) fn activation_row(
         reason: row.text(&col("reason"))?,
         actor: actor(row.text(&col("actor_role"))?, row.text(&col("actor_id"))?)?,
         request_id: row.opt_text(&col("request_id"))?,
+        request_fingerprint: row.opt_text(&col("request_fingerprint"))?,
         at: row.time(&col("at"))?,
     }))
 }

@@ -31,9 +31,10 @@ use aijia_workflows::{Actor, Case, CaseState, Decision, Effect, Event};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::ids::RequestId;
 use columns::Columns;
 pub use postgres::PgStore;
-pub use schedules::{CreatedSchedule, FireRecord, StoredSchedule};
+pub use schedules::{CreatedSchedule, FireRecord, ScheduleChange, StoredSchedule};
 pub use sqlite::SqliteStore;
 pub use tasks::{
     ClaimSpec, DEFAULT_QUEUE, TASKS_CHANNEL, TaskChange, TaskError, TaskFilter, TaskRow,
@@ -262,6 +263,8 @@ pub struct Applied {
     pub case_id: Uuid,
     pub seq: i64,
     pub case_after: Case,
+    /// The fingerprint of the request that got this answer, if it had one.
+    pub fingerprint: Option<String>,
 }
 
 /// A case that a start request finds already there.
@@ -289,6 +292,8 @@ pub struct Commit {
     pub event: Event,
     pub actor: Actor,
     pub request_id: String,
+    /// The fingerprint of the caller's request, kept with the event (`ids::RequestId`).
+    pub fingerprint: Option<String>,
     pub at: DateTime<Utc>,
     pub case: Case,
     pub effects: Vec<Effect>,
@@ -316,7 +321,7 @@ impl Commit {
         base_version: i64,
         event: Event,
         actor: Actor,
-        request_id: String,
+        request_id: &RequestId,
         at: DateTime<Utc>,
         decision: Decision,
     ) -> Commit {
@@ -365,7 +370,8 @@ impl Commit {
             base_version,
             event,
             actor,
-            request_id,
+            request_id: request_id.as_str().to_owned(),
+            fingerprint: request_id.fingerprint().map(str::to_owned),
             at,
             case: decision.case,
             effects: decision.effects,
@@ -391,6 +397,16 @@ impl Commit {
     /// The history sequence number this commit's event gets.
     pub fn seq(&self) -> i64 {
         self.base_version + 1
+    }
+
+    /// The answer this commit gives, once written.
+    pub fn applied(&self) -> Applied {
+        Applied {
+            case_id: self.case_id,
+            seq: self.seq(),
+            case_after: self.case.clone(),
+            fingerprint: self.fingerprint.clone(),
+        }
     }
 
     /// The idempotency keys of the tasks, in order: unique per case, event and position, so a
@@ -528,6 +544,15 @@ impl Store {
 
     pub async fn get(&self, case_id: Uuid) -> Result<Option<StoredCase>, StoreError> {
         dispatch!(self, s => s.get(case_id).await)
+    }
+
+    /// The case with this business key: the open one, else the most recently opened.
+    pub async fn get_by_business_key(
+        &self,
+        workflow_type: &str,
+        business_key: &str,
+    ) -> Result<Option<StoredCase>, StoreError> {
+        dispatch!(self, s => s.get_by_business_key(workflow_type, business_key).await)
     }
 
     pub async fn list(&self, filter: &CaseFilter) -> Result<Vec<StoredCase>, StoreError> {

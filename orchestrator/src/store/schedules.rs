@@ -4,8 +4,10 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use aijia_workflows::Actor;
+
 use super::columns::Columns;
-use super::{Store, StoreError};
+use super::{Store, StoreError, actor};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredSchedule {
@@ -17,6 +19,8 @@ pub struct StoredSchedule {
     pub next_fire_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The fingerprint of the request that created it (`ids::RequestId`).
+    pub create_request_fingerprint: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +30,18 @@ pub struct FireRecord {
     pub outcome: String,
     pub detail: String,
     pub request_id: Option<String>,
+    /// The fingerprint of the trigger request (`ids::RequestId`); `None` for cron fires.
+    pub request_fingerprint: Option<String>,
+}
+
+/// Who changed a schedule, how and why: one entry of its change log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduleChange {
+    /// updated, paused, resumed or deleted.
+    pub change: String,
+    pub actor: Actor,
+    pub reason: String,
+    pub at: DateTime<Utc>,
 }
 
 /// What creating a schedule found.
@@ -51,6 +67,13 @@ impl Store {
         dispatch!(self, s => s.get_schedule(id).await)
     }
 
+    pub async fn get_schedule_by_name(
+        &self,
+        name: &str,
+    ) -> Result<Option<StoredSchedule>, StoreError> {
+        dispatch!(self, s => s.get_schedule_by_name(name).await)
+    }
+
     /// Schedules ordered by name, after `after_name`.
     pub async fn list_schedules(
         &self,
@@ -60,13 +83,32 @@ impl Store {
         dispatch!(self, s => s.list_schedules(after_name, limit).await)
     }
 
-    /// Writes spec, pause state, last nominal fire and next look time; false if it is gone.
-    pub async fn save_schedule(&self, schedule: &StoredSchedule) -> Result<bool, StoreError> {
-        dispatch!(self, s => s.save_schedule(schedule).await)
+    /// Writes spec, pause state, last nominal fire and next look time, and logs `change` in
+    /// the same transaction; false if it is gone.
+    pub async fn save_schedule(
+        &self,
+        schedule: &StoredSchedule,
+        change: &ScheduleChange,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.save_schedule(schedule, change).await)
     }
 
-    pub async fn delete_schedule(&self, id: Uuid) -> Result<bool, StoreError> {
-        dispatch!(self, s => s.delete_schedule(id).await)
+    /// Deletes the schedule and logs `change` in the same transaction; false if it is gone.
+    pub async fn delete_schedule(
+        &self,
+        schedule: &StoredSchedule,
+        change: &ScheduleChange,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.delete_schedule(schedule, change).await)
+    }
+
+    /// The schedule's change log, newest first.
+    pub async fn schedule_changes(
+        &self,
+        schedule_id: Uuid,
+        limit: u32,
+    ) -> Result<Vec<ScheduleChange>, StoreError> {
+        dispatch!(self, s => s.schedule_changes(schedule_id, limit).await)
     }
 
     /// Leases one schedule whose next look time has come, if any.
@@ -114,7 +156,8 @@ impl Store {
     }
 }
 
-/// A schedule row: `id, name, spec, paused, last_nominal, next_fire_at, created_at, updated_at`.
+/// A schedule row: `id, name, spec, paused, last_nominal, next_fire_at, created_at, updated_at,
+/// create_request_fingerprint`.
 pub(crate) fn schedule(row: &impl Columns) -> Result<StoredSchedule, StoreError> {
     Ok(StoredSchedule {
         id: row.uuid("id")?,
@@ -125,10 +168,11 @@ pub(crate) fn schedule(row: &impl Columns) -> Result<StoredSchedule, StoreError>
         next_fire_at: row.opt_time("next_fire_at")?,
         created_at: row.time("created_at")?,
         updated_at: row.time("updated_at")?,
+        create_request_fingerprint: row.opt_text("create_request_fingerprint")?,
     })
 }
 
-/// A fire row: `nominal, actual, outcome, detail, request_id`.
+/// A fire row: `nominal, actual, outcome, detail, request_id, request_fingerprint`.
 pub(crate) fn fire(row: &impl Columns) -> Result<FireRecord, StoreError> {
     Ok(FireRecord {
         nominal: row.time("nominal")?,
@@ -136,5 +180,16 @@ pub(crate) fn fire(row: &impl Columns) -> Result<FireRecord, StoreError> {
         outcome: row.text("outcome")?,
         detail: row.text("detail")?,
         request_id: row.opt_text("request_id")?,
+        request_fingerprint: row.opt_text("request_fingerprint")?,
+    })
+}
+
+/// A change log row: `change, actor_role, actor_id, reason, at`.
+pub(crate) fn change(row: &impl Columns) -> Result<ScheduleChange, StoreError> {
+    Ok(ScheduleChange {
+        change: row.text("change")?,
+        actor: actor(row.text("actor_role")?, row.text("actor_id")?)?,
+        reason: row.text("reason")?,
+        at: row.time("at")?,
     })
 }

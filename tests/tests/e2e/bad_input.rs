@@ -262,6 +262,7 @@ async fn invalid_reads_are_refused_naming_the_field(db: TestDb) {
     for bad in ["", "not-a-uuid", "0190f0c2-7b1e-7c3a-8d4e"] {
         let get = pb::GetCaseRequest {
             case_id: bad.into(),
+            ..Default::default()
         };
         expect_status(
             client.get_case(get).await,
@@ -288,6 +289,7 @@ async fn invalid_reads_are_refused_naming_the_field(db: TestDb) {
     }
     let get = pb::GetCaseRequest {
         case_id: UNKNOWN_CASE.into(),
+        ..Default::default()
     };
     expect_status(client.get_case(get).await, Code::NotFound, &[UNKNOWN_CASE]);
     let history = pb::GetCaseHistoryRequest {

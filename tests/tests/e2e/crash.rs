@@ -162,6 +162,7 @@ async fn acknowledged_signals_survive_sigkill_exactly_once(db: TestDb) {
         let case = client
             .get_case(pb::GetCaseRequest {
                 case_id: case_id.clone(),
+                ..Default::default()
             })
             .await
             .unwrap()

@@ -301,6 +301,9 @@ async fn extreme_durations_and_times_are_refused_naming_the_field_and_the_server
         .update_schedule(pb::UpdateScheduleRequest {
             schedule_id: created.id.clone(),
             spec: Some(sweep_spec(duration(i64::MAX, 0))),
+            actor: Some(requests::operator()),
+            reason: "longer sweep".into(),
+            ..Default::default()
         })
         .await;
     expect_status(
@@ -331,7 +334,7 @@ fn names(prefix: &str, count: usize) -> Vec<String> {
     (0..count).map(|i| format!("{prefix}{i}")).collect()
 }
 
-fn attributes(count: usize) -> std::collections::HashMap<String, String> {
+fn attributes(count: usize) -> std::collections::BTreeMap<String, String> {
     (0..count)
         .map(|i| (format!("k{i}"), "v".to_owned()))
         .collect()
@@ -1181,7 +1184,8 @@ async fn a_refusal_quotes_at_most_the_start_of_a_huge_value(db: TestDb) {
             c.case,
             get_case,
             pb::GetCaseRequest {
-                case_id: huge.clone()
+                case_id: huge.clone(),
+                ..Default::default()
             }
         ),
         rpc!("workflow_type", c.case, start_case, requests::start(&huge)),
@@ -1207,7 +1211,8 @@ async fn a_refusal_quotes_at_most_the_start_of_a_huge_value(db: TestDb) {
             c.schedule,
             get_schedule,
             pb::GetScheduleRequest {
-                schedule_id: huge.clone()
+                schedule_id: huge.clone(),
+                ..Default::default()
             }
         ),
         rpc!(

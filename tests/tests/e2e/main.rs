@@ -4,7 +4,9 @@
 //! - `start`: opening cases, idempotency by request id and by business key.
 //! - `workflows`: every workflow type's main path to `completed`, every signal event kind.
 //! - `signals`: request-id idempotency, expected versions, refused events.
+//! - `request_ids`: every RPC with a request id answers identical retries and refuses reuse.
 //! - `listing`: ListCases filters and paging.
+//! - `lookup`: GetCase by (workflow type, business key), in the API and the CLI.
 //! - `history`: GetCaseHistory contents and paging.
 //! - `cancel`: CancelCase.
 //! - `replay`: ReplayCase on honest and on tampered histories.
@@ -14,6 +16,7 @@
 //! - `service`: gRPC health and reflection.
 //! - `races`: concurrent signals and starts on one case or business key.
 //! - `stale_cases`: two servers on one database never answer from a case the other moved.
+//! - `schedules`: schedules by name, their change log, next fires in their own zone.
 //! - `timers`: waiting-state timers fire once, cancel with their state, survive SIGKILL.
 //! - `crash`: SIGKILL the real binary under load, restart, check every acknowledged signal.
 //! - `rails`: drafts and the risk gate, review decisions, identity, automation modes.
@@ -30,10 +33,13 @@ mod crash;
 mod history;
 mod limits;
 mod listing;
+mod lookup;
 mod races;
 mod rails;
 mod replay;
+mod request_ids;
 mod runtime;
+mod schedules;
 mod service;
 mod signals;
 mod stale_cases;

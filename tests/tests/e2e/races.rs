@@ -150,8 +150,10 @@ async fn concurrent_starts_with_one_business_key_open_one_case(db: TestDb) {
     app.stop().await;
 }
 
-on_both_stores!(concurrent_retries_of_one_start_request_all_get_the_created_case);
-async fn concurrent_retries_of_one_start_request_all_get_the_created_case(db: TestDb) {
+on_both_stores!(concurrent_retries_of_one_start_request_get_one_created_and_the_rest_duplicates);
+async fn concurrent_retries_of_one_start_request_get_one_created_and_the_rest_duplicates(
+    db: TestDb,
+) {
     let app = spawn_app(&db).await;
     let req = Arc::new(requests::start("progress_inquiry"));
     let calls = (0..10).map(|_| {
@@ -163,9 +165,14 @@ async fn concurrent_retries_of_one_start_request_all_get_the_created_case(db: Te
         .into_iter()
         .map(|r| r.unwrap().expect("every retry succeeds").into_inner())
         .collect();
+    assert_eq!(
+        answers.iter().filter(|a| a.created).count(),
+        1,
+        "one call created the case"
+    );
     assert!(
-        answers.iter().all(|a| a.created),
-        "the creating request says created every time"
+        answers.iter().all(|a| a.created != a.duplicate),
+        "every other call is answered as a duplicate of it"
     );
     let ids: BTreeSet<&str> = answers
         .iter()

@@ -82,6 +82,7 @@ async fn fires(
     client
         .get_schedule(pb::GetScheduleRequest {
             schedule_id: id.to_owned(),
+            ..Default::default()
         })
         .await
         .expect("GetSchedule")

@@ -44,12 +44,14 @@ async fn signal_with_same_request_id_is_applied_once(db: TestDb) {
     );
     assert_eq!(late.case.as_ref().unwrap().version, 2);
 
-    // A different event under a used request id is the same request: nothing new.
+    // A different event under a used request id is another request: refused, nothing new.
     let mut other_event = req.clone();
     other_event.event = Some(ev::reassign_owner("mallory"));
-    let other = app.signal(other_event).await;
-    assert!(other.duplicate);
-    assert_eq!(other.event_seq, 2);
+    expect_status(
+        app.try_signal(other_event).await,
+        Code::InvalidArgument,
+        &["request_id", "already used", "SignalCase"],
+    );
     assert_unchanged(&app, &moved).await;
     let history = app.history(&case.id).await;
     assert_eq!(

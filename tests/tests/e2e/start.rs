@@ -3,7 +3,8 @@
 
 use aijia_proto::v1 as pb;
 use aijia_tests::requests::{self, StartExt, ev};
-use aijia_tests::{TestDb, on_both_stores, spawn_app};
+use aijia_tests::{TestDb, expect_status, on_both_stores, spawn_app};
+use tonic::Code;
 
 use crate::support::{apply, assert_waiting, checklist, items};
 
@@ -93,12 +94,14 @@ on_both_stores!(start_with_a_repeated_request_id_returns_the_first_answer_and_wr
 async fn start_with_a_repeated_request_id_returns_the_first_answer_and_writes_nothing(db: TestDb) {
     let app = spawn_app(&db).await;
     let req = requests::start("material_collection");
-    let first = app.open(req.clone()).await;
+    let first = app.start(req.clone()).await;
+    assert!(first.created && !first.duplicate);
+    let first = first.case.unwrap();
 
     let again = app.start(req.clone()).await;
     assert!(
-        again.created,
-        "a retry of the creating request still says created"
+        !again.created && again.duplicate,
+        "a retry of the creating request created nothing: it is the first answer again"
     );
     let again = again.case.unwrap();
     assert_eq!(again.id, first.id);
@@ -108,7 +111,7 @@ async fn start_with_a_repeated_request_id_returns_the_first_answer_and_writes_no
     // Even after the case has moved on, the retry gets the first answer and writes nothing.
     let moved = apply(&app, &first, ev::reassign_owner("carol")).await;
     let late = app.start(req.clone()).await;
-    assert!(late.created);
+    assert!(!late.created && late.duplicate);
     let late = late.case.unwrap();
     assert_eq!(late.id, first.id);
     assert_eq!(late.version, 1);
@@ -119,9 +122,16 @@ async fn start_with_a_repeated_request_id_returns_the_first_answer_and_writes_no
     assert_eq!(app.history(&first.id).await.len(), 2);
     assert_eq!(app.get(&first.id).await.version, moved.version);
 
-    // A retry whose body differs (a client bug) still cannot open a second case.
-    let other_key = app.start(req.clone().business_key("another-key")).await;
-    assert_eq!(other_key.case.unwrap().id, first.id);
+    // The same id with another body (a client bug) is refused and opens no second case.
+    let other_key = app
+        .client()
+        .start_case(req.clone().business_key("another-key"))
+        .await;
+    expect_status(
+        other_key,
+        Code::InvalidArgument,
+        &["request_id", &req.request_id, "StartCase", "new request_id"],
+    );
     let all = app.list_all(Default::default()).await;
     assert_eq!(all.len(), 1, "one case in the database: {all:?}");
     app.stop().await;
@@ -138,6 +148,10 @@ async fn start_with_the_business_key_of_an_open_case_returns_that_case(db: TestD
         .start(req.clone().request_id(&requests::unique("start")))
         .await;
     assert!(!second.created, "an open case with this key exists");
+    assert!(
+        !second.duplicate,
+        "another request id: not a repeat of the first"
+    );
     let second = second.case.unwrap();
     assert_eq!(second.id, first.id);
     assert_eq!(second.version, moved.version, "the open case as it stands");

@@ -128,3 +128,20 @@ pub async fn assert_unchanged(app: &TestApp, before: &pb::Case) {
     let history = app.history(&before.id).await;
     assert_eq!(history.len() as i64, before.version, "history grew");
 }
+
+/// Runs the real `aijia` command line against `app` (`--server` is added) and returns its
+/// exit status and output as text: (success, stdout, stderr).
+pub async fn cli(app: &TestApp, args: &[&str]) -> (bool, String, String) {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_aijia-under-test"))
+        .args(args)
+        .arg("--server")
+        .arg(format!("http://{}", app.addr))
+        .output()
+        .await
+        .unwrap_or_else(|e| panic!("running aijia {args:?}: {e}"));
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

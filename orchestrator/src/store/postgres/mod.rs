@@ -106,8 +106,9 @@ impl PgStore {
                 RETURNING id
             ), ev AS (
                 INSERT INTO case_events (case_id, seq, event_type, payload, actor_role, actor_id,
-                                         request_id, at, state_after, case_after, effects)
-                SELECT id, 1, $12, $13, $14, $15, $9, $11, $4, $10, $16 FROM ins
+                                         request_id, at, state_after, case_after, effects,
+                                         request_fingerprint)
+                SELECT id, 1, $12, $13, $14, $15, $9, $11, $4, $10, $16, $26 FROM ins
             ), tm AS (
                 INSERT INTO timers (case_id, name, fire_at, created_seq, action)
                 SELECT ins.id, t.name, t.fire_at, 1, t.action
@@ -146,6 +147,7 @@ impl PgStore {
         .bind(c.wakes_timers())
         .bind(children.queues)
         .bind(children.retry_policies)
+        .bind(&c.fingerprint)
         .fetch_one(&self.pool)
         .await;
         match result {
@@ -193,8 +195,9 @@ impl PgStore {
                 RETURNING id, version
             ), ev AS (
                 INSERT INTO case_events (case_id, seq, event_type, payload, actor_role, actor_id,
-                                         request_id, at, state_after, case_after, effects)
-                SELECT id, version, $9, $10, $11, $12, $13, $8, $3, $7, $14 FROM upd
+                                         request_id, at, state_after, case_after, effects,
+                                         request_fingerprint)
+                SELECT id, version, $9, $10, $11, $12, $13, $8, $3, $7, $14, $30 FROM upd
             ), cancel AS (
                 DELETE FROM timers
                 WHERE case_id = $1 AND name = ANY($15::text[]) AND EXISTS (SELECT 1 FROM upd)
@@ -278,6 +281,7 @@ impl PgStore {
         .bind(c.automation_fence)
         .bind(children.queues)
         .bind(children.retry_policies)
+        .bind(&c.fingerprint)
         .fetch_optional(&self.pool)
         .await
         .map_err(|e| match violated(&e).as_deref() {
@@ -297,7 +301,8 @@ impl PgStore {
         business_key: &str,
     ) -> Result<Option<Started>, StoreError> {
         let row = sqlx::query(
-            "SELECT c.id, c.version, c.data, c.start_request_id = $1 AS by_request, e.case_after
+            "SELECT c.id, c.version, c.data, c.start_request_id = $1 AS by_request, e.case_after,
+                    e.request_fingerprint
              FROM cases c JOIN case_events e ON e.case_id = c.id AND e.seq = 1
              WHERE c.start_request_id = $1
                 OR (c.workflow_type = $2 AND c.business_key = $3
@@ -318,6 +323,7 @@ impl PgStore {
                 case_id: id,
                 seq: 1,
                 case_after: row.json("case_after")?,
+                fingerprint: row.opt_text("request_fingerprint")?,
             })
         } else {
             Started::OpenCase(stored_case(&row)?)
@@ -330,7 +336,7 @@ impl PgStore {
         request_id: &str,
     ) -> Result<SignalSnapshot, StoreError> {
         let row = sqlx::query(
-            "SELECT c.id, c.version, c.data, e.seq, e.case_after
+            "SELECT c.id, c.version, c.data, e.seq, e.case_after, e.request_fingerprint
              FROM cases c LEFT JOIN case_events e ON e.case_id = c.id AND e.request_id = $2
              WHERE c.id = $1",
         )
@@ -350,6 +356,7 @@ impl PgStore {
                 case_id,
                 seq,
                 case_after: row.json("case_after")?,
+                fingerprint: row.opt_text("request_fingerprint")?,
             }),
             None => None,
         };
@@ -367,6 +374,26 @@ impl PgStore {
             .map_err(db("reading a case"))?
             .map(|row| stored_case(&row))
             .transpose()
+    }
+
+    pub async fn get_by_business_key(
+        &self,
+        workflow_type: &str,
+        business_key: &str,
+    ) -> Result<Option<StoredCase>, StoreError> {
+        sqlx::query(
+            "SELECT id, version, data FROM cases
+             WHERE workflow_type = $1 AND business_key = $2
+             ORDER BY state IN ('completed', 'cancelled'), created_at DESC, id DESC
+             LIMIT 1",
+        )
+        .bind(workflow_type)
+        .bind(business_key)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db("reading a case by business key"))?
+        .map(|row| stored_case(&row))
+        .transpose()
     }
 
     pub async fn list(&self, f: &CaseFilter) -> Result<Vec<StoredCase>, StoreError> {

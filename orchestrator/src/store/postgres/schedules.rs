@@ -5,13 +5,16 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::PgStore;
-use crate::store::schedules::{CreatedSchedule, FireRecord, StoredSchedule, fire, schedule};
+use crate::store::schedules::{
+    CreatedSchedule, FireRecord, ScheduleChange, StoredSchedule, change, fire, schedule,
+};
 use crate::store::{StoreError, db};
 
 /// The columns every schedule query returns, spliced in at compile time.
 macro_rules! columns {
     () => {
-        "id, name, spec, paused, last_nominal, next_fire_at, created_at, updated_at"
+        "id, name, spec, paused, last_nominal, next_fire_at, created_at, updated_at,
+         create_request_fingerprint"
     };
 }
 
@@ -23,8 +26,9 @@ impl PgStore {
     ) -> Result<CreatedSchedule, StoreError> {
         let inserted = sqlx::query(
             "INSERT INTO schedules (id, name, create_request_id, spec, paused, last_nominal,
-                                    next_fire_at, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+                                    next_fire_at, created_at, updated_at,
+                                    create_request_fingerprint)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)
              ON CONFLICT DO NOTHING",
         )
         .bind(s.id)
@@ -35,6 +39,7 @@ impl PgStore {
         .bind(s.last_nominal)
         .bind(s.next_fire_at)
         .bind(s.created_at)
+        .bind(&s.create_request_fingerprint)
         .execute(self.pool())
         .await
         .map_err(db("creating a schedule"))?;
@@ -70,6 +75,23 @@ impl PgStore {
         .transpose()
     }
 
+    pub async fn get_schedule_by_name(
+        &self,
+        name: &str,
+    ) -> Result<Option<StoredSchedule>, StoreError> {
+        sqlx::query(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM schedules WHERE name = $1"
+        ))
+        .bind(name)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(db("reading a schedule"))?
+        .map(|r| schedule(&r))
+        .transpose()
+    }
+
     pub async fn list_schedules(
         &self,
         after_name: Option<&str>,
@@ -91,11 +113,22 @@ impl PgStore {
         .collect()
     }
 
-    pub async fn save_schedule(&self, s: &StoredSchedule) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE schedules SET spec = $2, paused = $3, last_nominal = $4, next_fire_at = $5,
-                                  updated_at = $6
-             WHERE id = $1",
+    pub async fn save_schedule(
+        &self,
+        s: &StoredSchedule,
+        c: &ScheduleChange,
+    ) -> Result<bool, StoreError> {
+        let logged = sqlx::query(
+            "WITH upd AS (
+                UPDATE schedules SET spec = $2, paused = $3, last_nominal = $4, next_fire_at = $5,
+                                     updated_at = $6
+                WHERE id = $1
+                RETURNING id, name
+            )
+            INSERT INTO schedule_changes (schedule_id, schedule_name, change, actor_role,
+                                          actor_id, reason, at)
+            SELECT id, name, $7, $8, $9, $10, $11 FROM upd
+            RETURNING id",
         )
         .bind(s.id)
         .bind(Json(&s.spec))
@@ -103,19 +136,50 @@ impl PgStore {
         .bind(s.last_nominal)
         .bind(s.next_fire_at)
         .bind(s.updated_at)
-        .execute(self.pool())
+        .bind_change(c)
+        .fetch_optional(self.pool())
         .await
         .map_err(db("saving a schedule"))?;
-        Ok(done.rows_affected() == 1)
+        Ok(logged.is_some())
     }
 
-    pub async fn delete_schedule(&self, id: Uuid) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM schedules WHERE id = $1")
-            .bind(id)
-            .execute(self.pool())
-            .await
-            .map_err(db("deleting a schedule"))?;
-        Ok(done.rows_affected() == 1)
+    pub async fn delete_schedule(
+        &self,
+        s: &StoredSchedule,
+        c: &ScheduleChange,
+    ) -> Result<bool, StoreError> {
+        let logged = sqlx::query(
+            "WITH del AS (DELETE FROM schedules WHERE id = $1 RETURNING id, name)
+            INSERT INTO schedule_changes (schedule_id, schedule_name, change, actor_role,
+                                          actor_id, reason, at)
+            SELECT id, name, $2, $3, $4, $5, $6 FROM del
+            RETURNING id",
+        )
+        .bind(s.id)
+        .bind_change(c)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(db("deleting a schedule"))?;
+        Ok(logged.is_some())
+    }
+
+    pub async fn schedule_changes(
+        &self,
+        schedule_id: Uuid,
+        limit: u32,
+    ) -> Result<Vec<ScheduleChange>, StoreError> {
+        sqlx::query(
+            "SELECT change, actor_role, actor_id, reason, at FROM schedule_changes
+             WHERE schedule_id = $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(schedule_id)
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await
+        .map_err(db("reading a schedule's changes"))?
+        .iter()
+        .map(change)
+        .collect()
     }
 
     pub async fn claim_due_schedule(
@@ -191,8 +255,9 @@ impl PgStore {
         f: &FireRecord,
     ) -> Result<FireRecord, StoreError> {
         let inserted = sqlx::query(
-            "INSERT INTO schedule_fires (schedule_id, nominal, actual, outcome, detail, request_id)
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+            "INSERT INTO schedule_fires (schedule_id, nominal, actual, outcome, detail, request_id,
+                                         request_fingerprint)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
         )
         .bind(schedule_id)
         .bind(f.nominal)
@@ -200,6 +265,7 @@ impl PgStore {
         .bind(&f.outcome)
         .bind(&f.detail)
         .bind(&f.request_id)
+        .bind(&f.request_fingerprint)
         .execute(self.pool())
         .await
         .map_err(db("recording a triggered fire"))?;
@@ -219,7 +285,8 @@ impl PgStore {
         request_id: &str,
     ) -> Result<Option<FireRecord>, StoreError> {
         sqlx::query(
-            "SELECT nominal, actual, outcome, detail, request_id FROM schedule_fires
+            "SELECT nominal, actual, outcome, detail, request_id, request_fingerprint
+             FROM schedule_fires
              WHERE schedule_id = $1 AND request_id = $2",
         )
         .bind(schedule_id)
@@ -237,7 +304,8 @@ impl PgStore {
         limit: u32,
     ) -> Result<Vec<FireRecord>, StoreError> {
         sqlx::query(
-            "SELECT nominal, actual, outcome, detail, request_id FROM schedule_fires
+            "SELECT nominal, actual, outcome, detail, request_id, request_fingerprint
+             FROM schedule_fires
              WHERE schedule_id = $1 ORDER BY nominal DESC LIMIT $2",
         )
         .bind(schedule_id)
@@ -248,5 +316,20 @@ impl PgStore {
         .iter()
         .map(fire)
         .collect()
+    }
+}
+
+/// Binds a change log entry's `change, actor_role, actor_id, reason, at`, in that order.
+trait BindChange {
+    fn bind_change(self, c: &ScheduleChange) -> Self;
+}
+
+impl BindChange for sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    fn bind_change(self, c: &ScheduleChange) -> Self {
+        self.bind(c.change.clone())
+            .bind(c.actor.role.as_str())
+            .bind(c.actor.id.clone())
+            .bind(c.reason.clone())
+            .bind(c.at)
     }
 }

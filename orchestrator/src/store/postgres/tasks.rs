@@ -85,7 +85,8 @@ impl PgStore {
             task_columns!(),
             ",
                     c.id AS c_id, c.version AS c_version, c.data AS c_data,
-                    e.seq AS e_seq, e.case_after AS e_case_after
+                    e.seq AS e_seq, e.case_after AS e_case_after,
+                    e.request_fingerprint AS e_fingerprint
              FROM activity_tasks t
              LEFT JOIN cases c ON c.id = t.case_id
              LEFT JOIN case_events e ON e.case_id = t.case_id AND e.request_id = $2
@@ -117,6 +118,7 @@ impl PgStore {
                 case_id: task.case_id,
                 seq,
                 case_after: row.json("e_case_after")?,
+                fingerprint: row.opt_text("e_fingerprint")?,
             }),
             None => None,
         };

@@ -12,13 +12,14 @@ use crate::store::{StoreError, db, encode_json};
 
 macro_rules! policy_columns {
     () => {
-        "version, modes, paused, change, reason, forced, actor_role, actor_id, request_id, created_at"
+        "version, modes, paused, change, reason, forced, actor_role, actor_id, request_id, created_at,
+         request_fingerprint"
     };
 }
 
 macro_rules! activation_columns {
     () => {
-        "seq, version, reason, actor_role, actor_id, request_id, at"
+        "seq, version, reason, actor_role, actor_id, request_id, at, request_fingerprint"
     };
 }
 
@@ -33,9 +34,11 @@ impl SqliteStore {
                     a.change AS a_change, a.reason AS a_reason, a.forced AS a_forced,
                     a.actor_role AS a_actor_role, a.actor_id AS a_actor_id,
                     a.request_id AS a_request_id, a.created_at AS a_created_at,
+                    a.request_fingerprint AS a_request_fingerprint,
                     r.seq AS r_seq, r.version AS r_version, r.reason AS r_reason,
                     r.actor_role AS r_actor_role, r.actor_id AS r_actor_id,
-                    r.request_id AS r_request_id, r.at AS r_at
+                    r.request_id AS r_request_id, r.at AS r_at,
+                    r.request_fingerprint AS r_request_fingerprint
              FROM (SELECT 1) AS one
              LEFT JOIN (SELECT * FROM automation_policies ORDER BY version DESC LIMIT 1) AS a ON 1
              LEFT JOIN (SELECT * FROM risk_policy_activations ORDER BY seq DESC LIMIT 1) AS r ON 1",
@@ -61,7 +64,7 @@ impl SqliteStore {
         let inserted = sqlx::query(concat!(
             "INSERT INTO automation_policies (",
             policy_columns!(),
-            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
         ))
         .bind(p.version)
         .bind(encode_json(&p.policy.modes))
@@ -73,6 +76,7 @@ impl SqliteStore {
         .bind(&p.actor.id)
         .bind(&p.request_id)
         .bind(micros(p.created_at))
+        .bind(&p.request_fingerprint)
         .execute(&self.pool)
         .await;
         match inserted {
@@ -175,7 +179,7 @@ impl SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn risk_activation_by_request(
+    pub async fn risk_activation_by_request(
         &self,
         request_id: &str,
     ) -> Result<Option<RiskActivation>, StoreError> {
@@ -206,7 +210,7 @@ impl SqliteStore {
         let inserted = sqlx::query(concat!(
             "INSERT INTO risk_policy_activations (",
             activation_columns!(),
-            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
         ))
         .bind(a.seq)
         .bind(&a.version)
@@ -215,6 +219,7 @@ impl SqliteStore {
         .bind(&a.actor.id)
         .bind(&a.request_id)
         .bind(micros(a.at))
+        .bind(&a.request_fingerprint)
         .execute(&self.pool)
         .await;
         match inserted {

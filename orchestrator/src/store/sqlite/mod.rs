@@ -202,7 +202,8 @@ impl SqliteStore {
         business_key: &str,
     ) -> Result<Option<Started>, StoreError> {
         let row = sqlx::query(
-            "SELECT c.id, c.version, c.data, c.start_request_id = ?1 AS by_request, e.case_after
+            "SELECT c.id, c.version, c.data, c.start_request_id = ?1 AS by_request, e.case_after,
+                    e.request_fingerprint
              FROM cases c JOIN case_events e ON e.case_id = c.id AND e.seq = 1
              WHERE c.start_request_id = ?1
                 OR (c.workflow_type = ?2 AND c.business_key = ?3
@@ -222,6 +223,7 @@ impl SqliteStore {
                 case_id: row.get("id"),
                 seq: 1,
                 case_after: decode_json("case", row.get("case_after"))?,
+                fingerprint: row.get("request_fingerprint"),
             })
         } else {
             Started::OpenCase(stored_case(&row)?)
@@ -234,7 +236,7 @@ impl SqliteStore {
         request_id: &str,
     ) -> Result<SignalSnapshot, StoreError> {
         let row = sqlx::query(
-            "SELECT c.id, c.version, c.data, e.seq, e.case_after
+            "SELECT c.id, c.version, c.data, e.seq, e.case_after, e.request_fingerprint
              FROM cases c LEFT JOIN case_events e ON e.case_id = c.id AND e.request_id = ?2
              WHERE c.id = ?1",
         )
@@ -254,6 +256,7 @@ impl SqliteStore {
                 case_id,
                 seq,
                 case_after: decode_json("case", row.get("case_after"))?,
+                fingerprint: row.get("request_fingerprint"),
             }),
             None => None,
         };
@@ -271,6 +274,26 @@ impl SqliteStore {
             .map_err(db("reading a case"))?
             .map(|row| stored_case(&row))
             .transpose()
+    }
+
+    pub async fn get_by_business_key(
+        &self,
+        workflow_type: &str,
+        business_key: &str,
+    ) -> Result<Option<StoredCase>, StoreError> {
+        sqlx::query(
+            "SELECT id, version, data FROM cases
+             WHERE workflow_type = ?1 AND business_key = ?2
+             ORDER BY state IN ('completed', 'cancelled'), created_at DESC, id DESC
+             LIMIT 1",
+        )
+        .bind(workflow_type)
+        .bind(business_key)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db("reading a case by business key"))?
+        .map(|row| stored_case(&row))
+        .transpose()
     }
 
     pub async fn list(&self, f: &CaseFilter) -> Result<Vec<StoredCase>, StoreError> {
@@ -355,8 +378,9 @@ async fn write_children(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO case_events (case_id, seq, event_type, payload, actor_role, actor_id,
-                                  request_id, at, state_after, case_after, effects)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                                  request_id, at, state_after, case_after, effects,
+                                  request_fingerprint)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )
     .bind(c.case_id)
     .bind(c.seq())
@@ -369,6 +393,7 @@ async fn write_children(
     .bind(c.case.state.as_str())
     .bind(case_json)
     .bind(encode_json(&c.effects))
+    .bind(&c.fingerprint)
     .execute(&mut **tx)
     .await?;
     for timer in &c.timers_to_start {

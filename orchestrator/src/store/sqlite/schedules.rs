@@ -1,16 +1,20 @@
 //! Schedules on SQLite (see postgres/schedules.rs; times are INTEGER microseconds here).
 
 use chrono::{DateTime, Utc};
+use sqlx::{Sqlite, Transaction};
 use uuid::Uuid;
 
 use super::{SqliteStore, micros};
-use crate::store::schedules::{CreatedSchedule, FireRecord, StoredSchedule, fire, schedule};
+use crate::store::schedules::{
+    CreatedSchedule, FireRecord, ScheduleChange, StoredSchedule, change, fire, schedule,
+};
 use crate::store::{StoreError, db, encode_json};
 
 /// The columns every schedule query returns, spliced in at compile time.
 macro_rules! columns {
     () => {
-        "id, name, spec, paused, last_nominal, next_fire_at, created_at, updated_at"
+        "id, name, spec, paused, last_nominal, next_fire_at, created_at, updated_at,
+         create_request_fingerprint"
     };
 }
 
@@ -22,8 +26,9 @@ impl SqliteStore {
     ) -> Result<CreatedSchedule, StoreError> {
         let inserted = sqlx::query(
             "INSERT INTO schedules (id, name, create_request_id, spec, paused, last_nominal,
-                                    next_fire_at, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
+                                    next_fire_at, created_at, updated_at,
+                                    create_request_fingerprint)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)
              ON CONFLICT DO NOTHING",
         )
         .bind(s.id)
@@ -34,6 +39,7 @@ impl SqliteStore {
         .bind(s.last_nominal.map(micros))
         .bind(s.next_fire_at.map(micros))
         .bind(micros(s.created_at))
+        .bind(&s.create_request_fingerprint)
         .execute(self.pool())
         .await
         .map_err(db("creating a schedule"))?;
@@ -69,6 +75,23 @@ impl SqliteStore {
         .transpose()
     }
 
+    pub async fn get_schedule_by_name(
+        &self,
+        name: &str,
+    ) -> Result<Option<StoredSchedule>, StoreError> {
+        sqlx::query(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM schedules WHERE name = ?1"
+        ))
+        .bind(name)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(db("reading a schedule"))?
+        .map(|r| schedule(&r))
+        .transpose()
+    }
+
     pub async fn list_schedules(
         &self,
         after_name: Option<&str>,
@@ -89,7 +112,12 @@ impl SqliteStore {
         .collect()
     }
 
-    pub async fn save_schedule(&self, s: &StoredSchedule) -> Result<bool, StoreError> {
+    pub async fn save_schedule(
+        &self,
+        s: &StoredSchedule,
+        c: &ScheduleChange,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin().await?;
         let done = sqlx::query(
             "UPDATE schedules SET spec = ?2, paused = ?3, last_nominal = ?4, next_fire_at = ?5,
                                   updated_at = ?6
@@ -101,19 +129,43 @@ impl SqliteStore {
         .bind(s.last_nominal.map(micros))
         .bind(s.next_fire_at.map(micros))
         .bind(micros(s.updated_at))
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await
         .map_err(db("saving a schedule"))?;
-        Ok(done.rows_affected() == 1)
+        commit_logged(tx, done.rows_affected(), s, c).await
     }
 
-    pub async fn delete_schedule(&self, id: Uuid) -> Result<bool, StoreError> {
+    pub async fn delete_schedule(
+        &self,
+        s: &StoredSchedule,
+        c: &ScheduleChange,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin().await?;
         let done = sqlx::query("DELETE FROM schedules WHERE id = ?1")
-            .bind(id)
-            .execute(self.pool())
+            .bind(s.id)
+            .execute(&mut *tx)
             .await
             .map_err(db("deleting a schedule"))?;
-        Ok(done.rows_affected() == 1)
+        commit_logged(tx, done.rows_affected(), s, c).await
+    }
+
+    pub async fn schedule_changes(
+        &self,
+        schedule_id: Uuid,
+        limit: u32,
+    ) -> Result<Vec<ScheduleChange>, StoreError> {
+        sqlx::query(
+            "SELECT change, actor_role, actor_id, reason, at FROM schedule_changes
+             WHERE schedule_id = ?1 ORDER BY id DESC LIMIT ?2",
+        )
+        .bind(schedule_id)
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await
+        .map_err(db("reading a schedule's changes"))?
+        .iter()
+        .map(change)
+        .collect()
     }
 
     pub async fn claim_due_schedule(
@@ -187,8 +239,9 @@ impl SqliteStore {
         f: &FireRecord,
     ) -> Result<FireRecord, StoreError> {
         let inserted = sqlx::query(
-            "INSERT INTO schedule_fires (schedule_id, nominal, actual, outcome, detail, request_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+            "INSERT INTO schedule_fires (schedule_id, nominal, actual, outcome, detail, request_id,
+                                         request_fingerprint)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
         )
         .bind(schedule_id)
         .bind(micros(f.nominal))
@@ -196,6 +249,7 @@ impl SqliteStore {
         .bind(&f.outcome)
         .bind(&f.detail)
         .bind(&f.request_id)
+        .bind(&f.request_fingerprint)
         .execute(self.pool())
         .await
         .map_err(db("recording a triggered fire"))?;
@@ -215,7 +269,8 @@ impl SqliteStore {
         request_id: &str,
     ) -> Result<Option<FireRecord>, StoreError> {
         sqlx::query(
-            "SELECT nominal, actual, outcome, detail, request_id FROM schedule_fires
+            "SELECT nominal, actual, outcome, detail, request_id, request_fingerprint
+             FROM schedule_fires
              WHERE schedule_id = ?1 AND request_id = ?2",
         )
         .bind(schedule_id)
@@ -233,7 +288,8 @@ impl SqliteStore {
         limit: u32,
     ) -> Result<Vec<FireRecord>, StoreError> {
         sqlx::query(
-            "SELECT nominal, actual, outcome, detail, request_id FROM schedule_fires
+            "SELECT nominal, actual, outcome, detail, request_id, request_fingerprint
+             FROM schedule_fires
              WHERE schedule_id = ?1 ORDER BY nominal DESC LIMIT ?2",
         )
         .bind(schedule_id)
@@ -245,4 +301,36 @@ impl SqliteStore {
         .map(fire)
         .collect()
     }
+}
+
+/// Appends `c` to the change log of `s` and commits, when the change touched the schedule;
+/// false, and nothing written, when it is gone.
+async fn commit_logged(
+    mut tx: Transaction<'static, Sqlite>,
+    affected: u64,
+    s: &StoredSchedule,
+    c: &ScheduleChange,
+) -> Result<bool, StoreError> {
+    if affected == 0 {
+        return Ok(false);
+    }
+    sqlx::query(
+        "INSERT INTO schedule_changes (schedule_id, schedule_name, change, actor_role, actor_id,
+                                       reason, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )
+    .bind(s.id)
+    .bind(&s.name)
+    .bind(&c.change)
+    .bind(c.actor.role.as_str())
+    .bind(&c.actor.id)
+    .bind(&c.reason)
+    .bind(micros(c.at))
+    .execute(&mut *tx)
+    .await
+    .map_err(db("logging a schedule change"))?;
+    tx.commit()
+        .await
+        .map_err(db("committing a schedule change"))?;
+    Ok(true)
 }

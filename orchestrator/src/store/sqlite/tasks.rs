@@ -7,6 +7,7 @@ use serde_json::Value;
 use sqlx::{Row, Sqlite, Transaction};
 
 use super::{SqliteStore, from_micros, micros};
+use crate::store::columns::Columns;
 use crate::store::tasks::{
     ClaimSpec, TaskChange, TaskError, TaskFilter, TaskRow, TaskSnapshot, TaskState, TaskWake,
     task_row,
@@ -95,7 +96,8 @@ impl SqliteStore {
             t_task_columns!(),
             ",
                     c.id AS c_id, c.version AS c_version, c.data AS c_data,
-                    e.seq AS e_seq, e.case_after AS e_case_after
+                    e.seq AS e_seq, e.case_after AS e_case_after,
+                    e.request_fingerprint AS e_fingerprint
              FROM activity_tasks t
              LEFT JOIN cases c ON c.id = t.case_id
              LEFT JOIN case_events e ON e.case_id = t.case_id AND e.request_id = ?2
@@ -127,6 +129,7 @@ impl SqliteStore {
                 case_id: task.case_id,
                 seq,
                 case_after: decode_json("case", row.get("e_case_after"))?,
+                fingerprint: row.opt_text("e_fingerprint")?,
             }),
             None => None,
         };

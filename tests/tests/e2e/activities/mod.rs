@@ -24,5 +24,5 @@ mod operators;
 mod races;
 mod remote;
 mod retries;
-mod support;
+pub(crate) mod support;
 mod task_policy;

@@ -14,5 +14,5 @@
 mod automation;
 mod identity;
 mod review;
-mod support;
+pub(crate) mod support;
 mod templated;

@@ -70,15 +70,10 @@ pub fn task_wait(t: &TaskFacts<'_>, now: DateTime<Utc>) -> String {
                 time(*due_at),
                 span(now - *due_at)
             );
-            match t.last_poll {
-                Some(at) if now - at <= POLL_GRACE => format!(
-                    "{waited}; waiting for a free worker (one polled for {} on {} at {})",
-                    t.activity,
-                    t.queue,
-                    time(at)
-                ),
-                _ => format!("{waited}; {}", unserved(t.activity, t.queue, t.last_poll)),
-            }
+            format!(
+                "{waited}; {}",
+                served(t.activity, t.queue, t.last_poll, now)
+            )
         }
         TaskStanding::Running {
             worker,
@@ -103,10 +98,26 @@ pub fn task_wait(t: &TaskFacts<'_>, now: DateTime<Utc>) -> String {
     }
 }
 
-/// "no worker has polled for <type> on <queue> since <time>" (or "ever").
-pub fn unserved(activity: &str, queue: &str, last_poll: Option<DateTime<Utc>>) -> String {
-    let since = last_poll.map_or_else(|| "ever".to_owned(), |at| format!("since {}", time(at)));
-    format!("no worker has polled for {activity} on {queue} {since}")
+/// Whether a worker serves `activity` on `queue`, given its last poll: "waiting for a free
+/// worker (…)" when one polled within [`POLL_GRACE`], else "no worker has polled for <type> on
+/// <queue> since <time>" (or "ever").
+pub fn served(
+    activity: &str,
+    queue: &str,
+    last_poll: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> String {
+    match last_poll {
+        Some(at) if now - at <= POLL_GRACE => format!(
+            "waiting for a free worker (one polled for {activity} on {queue} at {})",
+            time(at)
+        ),
+        Some(at) => format!(
+            "no worker has polled for {activity} on {queue} since {}",
+            time(at)
+        ),
+        None => format!("no worker has polled for {activity} on {queue} ever"),
+    }
 }
 
 /// Why an open draft waits, e.g. "pending review since … (2h), unassigned: high_risk (the

@@ -181,6 +181,8 @@ pub fn task(t: &TaskRow) -> pb::Task {
         created_at: Some(timestamp(t.created_at)),
         updated_at: Some(timestamp(t.updated_at)),
         completed_at: t.completed_at.map(timestamp),
+        // GetTask says why an unfinished task waits; lists do not pay for it.
+        why: String::new(),
     }
 }
 

@@ -153,7 +153,10 @@ async fn get_case_shows_open_drafts_and_pending_tasks_with_why_each_waits(db: Te
 
 on_both_stores!(a_task_nobody_polls_for_says_so_and_a_poll_changes_the_reason);
 async fn a_task_nobody_polls_for_says_so_and_a_poll_changes_the_reason(db: TestDb) {
-    let app = spawn(&db).await;
+    let app = spawn_with(&db, |c| {
+        c.workers.sweep_interval = Duration::from_millis(20)
+    })
+    .await;
     let (first, _) = case_with_task(&app).await;
     let why = the_task(&app.get(&first.id).await).why.clone();
     assert!(
@@ -202,16 +205,38 @@ async fn a_task_nobody_polls_for_says_so_and_a_poll_changes_the_reason(db: TestD
         waiting.why
     );
 
-    // Two minutes without a poll: nobody serves the type any more.
+    // Two minutes without a poll: nobody serves the type any more. The task says so too.
     app.clock.advance(TimeDelta::minutes(2));
     let why = the_task(&app.get(&second.id).await).why.clone();
     let since = polled_at.format("%Y-%m-%d %H:%M:%S UTC").to_string();
-    assert!(
-        why.ends_with(&format!(
-            "no worker has polled for confirm_material_received on default since {since}"
-        )),
-        "{why}"
-    );
+    let unserved =
+        format!("no worker has polled for confirm_material_received on default since {since}");
+    assert!(why.ends_with(&unserved), "{why}");
+    let task = tasks_client(&app)
+        .get_task(pb::GetTaskRequest {
+            task_id: waiting.task_id,
+        })
+        .await
+        .expect("GetTask")
+        .into_inner()
+        .task
+        .expect("a task");
+    assert_eq!(task.why, why);
+
+    // A worker not seen for a day is forgotten.
+    app.clock.advance(TimeDelta::days(1));
+    eventually(Duration::from_secs(10), "the sweeper to forget w-1", || {
+        let app = &app;
+        let id = second.id.clone();
+        async move {
+            let case = app.get(&id).await;
+            the_task(&case)
+                .why
+                .ends_with("on default ever")
+                .then_some(())
+        }
+    })
+    .await;
     app.stop().await;
 }
 

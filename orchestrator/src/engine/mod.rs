@@ -39,7 +39,7 @@ pub use tasks::{
 };
 pub use timers::TimerOutcome;
 pub use waits::{PendingWork, TaskWait};
-pub use workers::{RECORD_POLL_EVERY, SCHEDULE_TO_START_TIMEOUT, WorkerView};
+pub use workers::WorkerView;
 
 /// How often a signal is retried when other writers keep moving the case under it.
 const MAX_ATTEMPTS: u32 = 200;

@@ -17,10 +17,10 @@ use crate::store::{ClaimSpec, TaskError, TaskState, WorkerPoll};
 /// A worker's polls are written at most this often (per worker, queue and set of types): a
 /// long poll claims again every few seconds, and a write per claim would cost more than the
 /// claim. Well within [`waits::POLL_GRACE`], so a polling worker never looks absent.
-pub const RECORD_POLL_EVERY: TimeDelta = TimeDelta::seconds(5);
+const RECORD_POLL_EVERY: TimeDelta = TimeDelta::seconds(5);
 
 /// The code of the error a task fails with when no worker started it in time.
-pub const SCHEDULE_TO_START_TIMEOUT: &str = "schedule_to_start_timeout";
+const SCHEDULE_TO_START_TIMEOUT: &str = "schedule_to_start_timeout";
 
 /// Past this many remembered workers, the ones not recorded lately are forgotten, so that
 /// clients inventing worker ids cannot grow the memory without bound.

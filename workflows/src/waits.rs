@@ -78,11 +78,18 @@ pub fn task_wait(t: &TaskFacts<'_>, now: DateTime<Utc>) -> String {
         TaskStanding::Running {
             worker,
             lease_until,
-        } if *lease_until < now => format!(
-            "{}: the lease of {worker} ran out at {}; another worker will take it over",
-            of_max(t.attempts),
-            time(*lease_until)
-        ),
+        } if *lease_until < now => {
+            let next = if t.max_attempts != 0 && t.attempts >= t.max_attempts {
+                "it fails for good at the sweeper's next look"
+            } else {
+                "another worker will take it over"
+            };
+            format!(
+                "{}: the lease of {worker} ran out at {}; {next}",
+                of_max(t.attempts),
+                time(*lease_until)
+            )
+        }
         TaskStanding::Running {
             worker,
             lease_until,
@@ -235,7 +242,11 @@ mod tests {
             task_wait(&t, at(5)),
             "attempt 1 running on w-1, leased until 2026-12-02 16:06:00 UTC"
         );
-        assert!(task_wait(&t, at(7)).contains("the lease of w-1 ran out"));
+        assert!(task_wait(&t, at(7)).ends_with(
+            "the lease of w-1 ran out at 2026-12-02 16:06:00 UTC; another worker will take it over"
+        ));
+        t.max_attempts = 1;
+        assert!(task_wait(&t, at(7)).ends_with("fails for good at the sweeper's next look"));
         t.standing = TaskStanding::Failed;
         t.last_error = Some(("http_4xx", "400"));
         assert_eq!(

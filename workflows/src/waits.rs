@@ -180,6 +180,10 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
+    use crate::automation::{ActionType, Route, Routing};
+    use crate::event::{Actor, ActorRole};
+    use crate::review::{Assignee, DraftOrigin};
+    use crate::risk::DraftFlags;
 
     fn at(min: i64) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 12, 2, 16, 0, 0).unwrap() + TimeDelta::minutes(min)
@@ -196,6 +200,58 @@ mod tests {
             last_error: None,
             last_poll,
         }
+    }
+
+    fn draft(status: DraftStatus, reason: RouteReason, assigned_to: Option<Assignee>) -> CaseDraft {
+        CaseDraft {
+            number: 3,
+            origin: DraftOrigin::Submitted,
+            text: "customer text stays out of the reason".into(),
+            audience: None,
+            action_type: ActionType::StandardFaq,
+            flags: DraftFlags::default(),
+            author: Actor {
+                role: ActorRole::Reception,
+                id: "agent-1".into(),
+            },
+            assessment: None,
+            routing: Routing {
+                route: Route::Review,
+                reason,
+            },
+            automation_policy_version: 1,
+            status,
+            submitted_at: at(0),
+            assigned_to,
+            decision: None,
+        }
+    }
+
+    #[test]
+    fn an_open_draft_says_since_when_who_decides_and_why_it_was_routed_so() {
+        let team = Some(Assignee::Team("billing".into()));
+        let queued = draft(DraftStatus::PendingReview, RouteReason::HighRisk, team);
+        assert_eq!(
+            draft_wait(&queued, at(120)).as_deref(),
+            Some(
+                "pending review since 2026-12-02 16:00:00 UTC (2h), assigned to team billing: \
+                 standard_faq is in auto, but the risk gate found something"
+            )
+        );
+        let held = draft(DraftStatus::Held, RouteReason::TakenOver, None);
+        assert_eq!(
+            draft_wait(&held, at(5)).as_deref(),
+            Some(
+                "held since 2026-12-02 16:00:00 UTC (5m): standard_faq while a human has taken \
+                 the case over; a reviewer may still decide it"
+            )
+        );
+        let sent = draft(DraftStatus::Approved, RouteReason::HighRisk, None);
+        assert_eq!(
+            draft_wait(&sent, at(5)),
+            None,
+            "a decided draft waits for nothing"
+        );
     }
 
     #[test]

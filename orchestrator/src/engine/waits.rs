@@ -1,7 +1,7 @@
 //! What a case waits on, for GetCase (and a task, for GetTask): its open drafts and
-//! unfinished tasks, each with the
-//! sentence [`aijia_workflows::waits`] makes from what the engine reads here (the task rows
-//! and when a worker last polled for each task's type and queue).
+//! unfinished tasks, each with the sentence [`aijia_workflows::waits`] makes from what the
+//! engine reads here (the task rows, and when a worker last polled for each task's type and
+//! queue).
 
 use std::collections::HashMap;
 

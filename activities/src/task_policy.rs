@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::Duration;
 
 use crate::retry::RetryPolicy;
 
@@ -17,11 +18,14 @@ pub const BUILTIN: &str = include_str!("../policy/tasks.toml");
 /// The queue of tasks whose policy names none.
 pub const DEFAULT_QUEUE: &str = "default";
 
-/// Where a task goes and how it is retried.
+/// Where a task goes, how it is retried, and how long it may wait for a worker.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TaskOptions {
     pub queue: String,
     pub retry: RetryPolicy,
+    /// A pending task that no worker starts within this long after it came due fails for
+    /// good (its case needs an operator); `None`: it waits for a worker as long as it takes.
+    pub schedule_to_start_timeout: Option<Duration>,
 }
 
 /// A checked task policy file.
@@ -118,6 +122,14 @@ impl TaskPolicy {
         })
     }
 
+    /// The types among `known` whose pending tasks may wait for a worker only so long.
+    pub fn schedule_to_start_timeouts<'a>(&self, known: &[&'a str]) -> Vec<(&'a str, Duration)> {
+        known
+            .iter()
+            .filter_map(|&a| Some((a, self.for_activity(a).schedule_to_start_timeout?)))
+            .collect()
+    }
+
     /// The options of `activity`'s tasks.
     pub fn for_activity(&self, activity: &str) -> &TaskOptions {
         self.activities.get(activity).unwrap_or(&self.default)
@@ -156,6 +168,25 @@ fn options(
         Some(other) => return Err(invalid(format!("queue must be text, not {other}"))),
     };
     check_queue(&queue).map_err(invalid)?;
+    let schedule_to_start_timeout = match table.remove("schedule_to_start_timeout") {
+        None => base.and_then(|b| b.schedule_to_start_timeout),
+        Some(toml::Value::String(text)) => match crate::duration::parse(&text) {
+            Ok(d) if d.is_zero() => {
+                return Err(invalid(
+                    "schedule_to_start_timeout must be longer than 0s; leave it out to wait \
+                     without limit"
+                        .into(),
+                ));
+            }
+            Ok(d) => Some(d),
+            Err(e) => return Err(invalid(format!("schedule_to_start_timeout: {e}"))),
+        },
+        Some(other) => {
+            return Err(invalid(format!(
+                "schedule_to_start_timeout must be a duration as text (e.g. \"10m\"), not {other}"
+            )));
+        }
+    };
     let mut retry = match base {
         // The base policy as a table, so this section's keys can replace its keys one by one.
         Some(base) => toml::Table::try_from(&base.retry).map_err(|e| invalid(e.to_string()))?,
@@ -168,7 +199,8 @@ fn options(
     }
     if let Some(key) = table.keys().next() {
         return Err(invalid(format!(
-            "unknown setting {key:?}; a section has queue and retry"
+            "unknown setting {key:?}; a section has queue, retry and \
+             schedule_to_start_timeout"
         )));
     }
     let retry: RetryPolicy = toml::Value::Table(retry)
@@ -177,7 +209,11 @@ fn options(
     retry
         .validate()
         .map_err(|e| invalid(format!("retry: {e}")))?;
-    Ok(TaskOptions { queue, retry })
+    Ok(TaskOptions {
+        queue,
+        retry,
+        schedule_to_start_timeout,
+    })
 }
 
 #[cfg(test)]
@@ -196,6 +232,7 @@ mod tests {
             &TaskOptions {
                 queue: "default".into(),
                 retry: RetryPolicy::default(),
+                schedule_to_start_timeout: None,
             }
         );
         let send = policy.for_activity("send_message");
@@ -238,7 +275,35 @@ mod tests {
             &TaskOptions {
                 queue: "default".into(),
                 retry: RetryPolicy::default(),
+                schedule_to_start_timeout: None,
             }
+        );
+    }
+
+    #[test]
+    fn a_schedule_to_start_timeout_is_inherited_and_can_be_set_per_type() {
+        let policy = TaskPolicy::parse(
+            r#"
+            [default]
+            schedule_to_start_timeout = "1h"
+
+            [activities.send_message]
+            schedule_to_start_timeout = "10m"
+            "#,
+            KNOWN,
+        )
+        .expect("valid");
+        assert_eq!(
+            policy
+                .for_activity("send_message")
+                .schedule_to_start_timeout,
+            Some(Duration::from_secs(600))
+        );
+        assert_eq!(
+            policy
+                .for_activity("confirm_material_received")
+                .schedule_to_start_timeout,
+            Some(Duration::from_secs(3600))
         );
     }
 
@@ -270,6 +335,18 @@ mod tests {
                 "max_attempts",
             ),
             ("[other]\nqueue = \"x\"", "unknown top-level key \"other\""),
+            (
+                "[default]\nschedule_to_start_timeout = \"0s\"",
+                "[default]: schedule_to_start_timeout must be longer than 0s",
+            ),
+            (
+                "[activities.send_message]\nschedule_to_start_timeout = \"soon\"",
+                "[activities.send_message]: schedule_to_start_timeout: ",
+            ),
+            (
+                "[default]\nschedule_to_start_timeout = 600",
+                "must be a duration as text",
+            ),
         ] {
             let err = TaskPolicy::parse(text, KNOWN).expect_err(text).to_string();
             assert!(err.contains(needle), "{text:?}: {err}");

@@ -15,6 +15,7 @@
 //! - [`risk`]: the risk gate that sends high-risk drafts to review (`policy/risk.toml`).
 //! - [`review`]: drafts and their human review, take-over and identity checks on a case.
 //! - [`automation`]: automation modes per action type, routing, pass rates, policy replay.
+//! - [`waits`]: why a case's open drafts and unfinished tasks wait, as one sentence each.
 //! - [`machines`]: one statig state machine per workflow type (transitions are drawn in
 //!   `docs/workflows.md`).
 
@@ -29,6 +30,7 @@ mod replay;
 pub mod review;
 pub mod risk;
 pub mod schedule;
+pub mod waits;
 
 pub use effect::{
     Effect, EscalateTo, ExpireOutcome, TimerAction, TimerKey, TimerKind, activity, evidence,

@@ -19,6 +19,7 @@ mod policy;
 mod review;
 mod schedule;
 mod task;
+mod worker;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -105,6 +106,8 @@ enum Command {
     Schedule(schedule::ScheduleArgs),
     /// List, retry and cancel activity tasks on a running server.
     Task(task::TaskArgs),
+    /// The workers that polled for activity tasks recently.
+    Worker(worker::WorkersArgs),
     /// The review queue and the five decisions: approve, edit, reject, transfer, take over.
     Review(review::ReviewArgs),
     /// Automation modes, the global pause, policy history, rollback, replay, risk policies.
@@ -217,6 +220,10 @@ async fn main() -> anyhow::Result<()> {
         Command::Task(args) => {
             telemetry::init(cli.log_format, "warn", None);
             task::run(args).await
+        }
+        Command::Worker(args) => {
+            telemetry::init(cli.log_format, "warn", None);
+            worker::run(args).await
         }
         Command::Review(args) => {
             telemetry::init(cli.log_format, "warn", None);

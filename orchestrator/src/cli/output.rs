@@ -73,6 +73,19 @@ pub fn case_json(c: &pb::Case) -> Value {
             "task_id": a.task_id, "activity": a.activity, "code": a.code,
             "message": a.message, "since": time(a.since.as_ref()),
         })).collect::<Vec<_>>(),
+        "pending_drafts": c.pending_drafts.iter().map(|d| json!({
+            "number": d.number, "status": d.status, "action_type": d.action_type,
+            "route_reason": d.route_reason, "assignee": d.assignee,
+            "since": time(d.since.as_ref()), "why": d.why,
+        })).collect::<Vec<_>>(),
+        "pending_tasks": c.pending_tasks.iter().map(|t| json!({
+            "task_id": t.task_id, "activity": t.activity, "task_queue": t.task_queue,
+            "state": t.state, "attempts": t.attempts, "max_attempts": t.max_attempts,
+            "due_at": time(t.due_at.as_ref()), "lease_owner": t.lease_owner,
+            "lease_expires_at": time(t.lease_expires_at.as_ref()),
+            "last_error_code": t.last_error_code, "last_error_message": t.last_error_message,
+            "last_poll_at": time(t.last_poll_at.as_ref()), "why": t.why,
+        })).collect::<Vec<_>>(),
     })
 }
 
@@ -110,6 +123,18 @@ fn print_case(c: &pb::Case) {
             format!(
                 "task {} ({}) failed: {}: {} (aijia task retry {})",
                 a.task_id, a.activity, a.code, a.message, a.task_id
+            ),
+        ));
+    }
+    for d in &c.pending_drafts {
+        rows.push(("draft waits", format!("{}/{}: {}", c.id, d.number, d.why)));
+    }
+    for t in &c.pending_tasks {
+        rows.push((
+            "task waits",
+            format!(
+                "task {} ({}, {}): {}",
+                t.task_id, t.activity, t.state, t.why
             ),
         ));
     }

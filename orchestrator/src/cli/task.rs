@@ -212,6 +212,7 @@ fn task_json(t: &pb::Task) -> Value {
         "created_at": time(t.created_at.as_ref()),
         "updated_at": time(t.updated_at.as_ref()),
         "completed_at": time(t.completed_at.as_ref()),
+        "why": t.why,
     })
 }
 
@@ -290,6 +291,9 @@ fn task(t: Option<&pb::Task>, json: bool) -> anyhow::Result<()> {
     }
     if t.last_error.is_some() {
         rows.push(("last error", last_error(t)));
+    }
+    if !t.why.is_empty() {
+        rows.push(("waits", t.why.clone()));
     }
     if !t.result_json.is_empty() {
         rows.push(("result", t.result_json.clone()));

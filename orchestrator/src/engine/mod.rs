@@ -9,6 +9,8 @@ mod review;
 mod schedules;
 mod tasks;
 mod timers;
+mod waits;
+mod workers;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,6 +38,8 @@ pub use tasks::{
     ClaimedTask, LEASE_EXPIRED, TaskAction, TaskCompletion, TaskFailure, TaskHeartbeat, TaskToken,
 };
 pub use timers::TimerOutcome;
+pub use waits::{PendingWork, TaskWait};
+pub use workers::WorkerView;
 
 /// How often a signal is retried when other writers keep moving the case under it.
 const MAX_ATTEMPTS: u32 = 200;
@@ -75,13 +79,15 @@ pub enum EngineError {
     },
 }
 
-/// A case as callers see it: the state machine's case plus id, version and pending timers.
+/// A case as callers see it: the state machine's case plus id, version and pending timers,
+/// and (GetCase only) what its open drafts and unfinished tasks wait for.
 #[derive(Debug, Clone)]
 pub struct CaseView {
     pub id: CaseId,
     pub version: i64,
     pub case: Case,
     pub timers: Vec<PendingTimer>,
+    pub pending: PendingWork,
 }
 
 /// The answer to a state change.
@@ -101,6 +107,7 @@ impl Change {
                 version: applied.seq,
                 case: applied.case_after,
                 timers: Vec::new(),
+                pending: PendingWork::default(),
             },
             event_seq: applied.seq,
             duplicate,
@@ -134,6 +141,8 @@ pub struct Engine {
     cases: Arc<cache::CaseCache>,
     /// Which queue each activity type's tasks go to and how they are retried.
     task_policy: Arc<TaskPolicy>,
+    /// When this process last recorded each worker's polls (`workers.rs`).
+    polls: Arc<workers::PollRecord>,
 }
 
 impl Engine {
@@ -152,6 +161,7 @@ impl Engine {
             rails: Arc::new(automation::RailsState::new(RailsConfig::default())),
             cases: Arc::default(),
             task_policy: Arc::new(TaskPolicy::builtin()),
+            polls: Arc::default(),
         }
     }
 
@@ -359,7 +369,9 @@ impl Engine {
             .get(case_id.0)
             .await?
             .ok_or(EngineError::NotFound(case_id))?;
-        Ok(self.with_timers(vec![stored]).await?.remove(0))
+        let mut view = self.with_timers(vec![stored]).await?.remove(0);
+        view.pending = self.pending_work(case_id, &view.case).await?;
+        Ok(view)
     }
 
     /// The case with this business key: the open one if any (there is at most one), else the
@@ -442,6 +454,7 @@ impl Engine {
                 version: c.version,
                 timers: timers.remove(&c.id).unwrap_or_default(),
                 case: c.case,
+                pending: PendingWork::default(),
             })
             .collect())
     }
@@ -464,6 +477,7 @@ fn found_started(request_id: &RequestId, found: Started) -> Result<(Change, bool
                     version: stored.version,
                     case: stored.case,
                     timers: Vec::new(),
+                    pending: PendingWork::default(),
                 },
                 duplicate: false,
             },

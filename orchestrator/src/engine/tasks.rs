@@ -117,6 +117,31 @@ struct Settlement {
     change: TaskChange,
 }
 
+/// How a task fails for good: the error kept on the task, the message its case's attention
+/// shows, the state the task must still be in, the request id that makes it happen once, and
+/// who says so.
+pub(super) struct FinalFailure {
+    pub error: TaskError,
+    pub message: String,
+    pub from: TaskState,
+    pub request_id: RequestId,
+    pub actor: Actor,
+}
+
+impl FinalFailure {
+    /// A running task's last attempt failed, or its last lease ran out.
+    fn of_attempt(task: &TaskRow, error: TaskError, reason: &GiveUpReason) -> FinalFailure {
+        FinalFailure {
+            message: format!("{} ({reason})", error.message),
+            error,
+            from: TaskState::Running,
+            // Per claim: a task an operator retried may fail for good again.
+            request_id: RequestId::internal(format!("task:{}:failed:{}", task.id, task.claims)),
+            actor: worker_actor(task),
+        }
+    }
+}
+
 /// What settling a task may come to, decided on the task as just read.
 enum Gate {
     Apply(Box<Settlement>),
@@ -322,7 +347,8 @@ impl Engine {
                 })
             }
             RetryDecision::GiveUp(reason) => {
-                let applied = self.fail_for_good(&task, last_error, &reason).await?;
+                let failure = FinalFailure::of_attempt(&task, last_error, &reason);
+                let applied = self.fail_for_good(&task, failure).await?;
                 Ok(TaskFailure {
                     applied,
                     will_retry: false,
@@ -334,17 +360,20 @@ impl Engine {
     }
 
     /// The final failure: `activity_failed` on the case (it needs an operator) and the task
-    /// failed, in one commit. False when the claim moved on meanwhile.
-    async fn fail_for_good(
+    /// failed, in one commit. False when the task moved on meanwhile.
+    pub(super) async fn fail_for_good(
         &self,
         task: &TaskRow,
-        error: TaskError,
-        reason: &GiveUpReason,
+        failure: FinalFailure,
     ) -> Result<bool, EngineError> {
-        // Per claim: a task an operator retried may fail for good again.
-        let request_id = RequestId::internal(format!("task:{}:failed:{}", task.id, task.claims));
+        let FinalFailure {
+            error,
+            message,
+            from,
+            request_id,
+            actor,
+        } = failure;
         let claims = task.claims;
-        let message = format!("{} ({reason})", error.message);
         let settled = self
             .settle(task.id, &request_id, |current, prior| {
                 if current.claims != claims {
@@ -353,7 +382,7 @@ impl Engine {
                 if prior {
                     return Gate::Duplicate;
                 }
-                if current.state != TaskState::Running {
+                if current.state != from {
                     return Gate::Stale;
                 }
                 Gate::Apply(Box::new(Settlement {
@@ -363,8 +392,8 @@ impl Engine {
                         code: error.code.clone(),
                         message: message.clone(),
                     },
-                    actor: worker_actor(current),
-                    states: vec![TaskState::Running],
+                    actor: actor.clone(),
+                    states: vec![from],
                     change: TaskChange::Failed {
                         error: error.clone(),
                     },
@@ -374,7 +403,7 @@ impl Engine {
         match settled {
             Settled::Applied(change) => {
                 warn!(case_id = %change.view.id, task_id = task.id, activity = %task.activity,
-                      code = %error.code, %reason, "task failed for good; the case needs an operator");
+                      code = %error.code, "task failed for good; the case needs an operator");
                 Ok(true)
             }
             Settled::Duplicate(_) => Ok(true),
@@ -438,7 +467,8 @@ impl Engine {
         let reason = GiveUpReason::AttemptsExhausted {
             attempts: task.retry_policy.maximum_attempts,
         };
-        self.fail_for_good(task, error, &reason).await
+        let failure = FinalFailure::of_attempt(task, error, &reason);
+        self.fail_for_good(task, failure).await
     }
 
     /// Keeps on a task whose last lease ran out why failing it for good failed (`panicked`,

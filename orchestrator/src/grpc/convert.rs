@@ -15,9 +15,9 @@ use chrono::{DateTime, TimeDelta, Utc};
 use tonic::Status;
 
 use super::status::invalid;
-use crate::engine::{CaseView, Change};
+use crate::engine::{CaseView, Change, TaskWait};
 use crate::ids::{CaseId, RequestId};
-use crate::store::HistoryEvent;
+use crate::store::{HistoryEvent, TaskState};
 
 const MAX_TEXT: usize = 10_000;
 const MAX_NAME: usize = 200;
@@ -360,6 +360,60 @@ pub fn case(view: &CaseView) -> pb::Case {
                 since: Some(timestamp(a.since)),
             })
             .collect(),
+        pending_drafts: view
+            .pending
+            .drafts
+            .iter()
+            .filter_map(|(number, why)| {
+                let d = c.rails.draft(*number)?;
+                Some(pb::PendingDraft {
+                    number: d.number,
+                    status: d.status.to_string(),
+                    action_type: d.action_type.to_string(),
+                    route_reason: d.routing.reason.to_string(),
+                    assignee: d
+                        .assigned_to
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                    since: Some(timestamp(d.submitted_at)),
+                    why: why.clone(),
+                })
+            })
+            .collect(),
+        pending_tasks: view.pending.tasks.iter().map(pending_task).collect(),
+    }
+}
+
+fn pending_task(w: &TaskWait) -> pb::PendingTask {
+    let t = &w.task;
+    let running = t.state == TaskState::Running;
+    pb::PendingTask {
+        task_id: t.id,
+        activity: t.activity.clone(),
+        task_queue: t.task_queue.clone(),
+        state: t.state.to_string(),
+        attempts: t.attempts,
+        max_attempts: t.retry_policy.maximum_attempts,
+        due_at: (t.state == TaskState::Pending).then(|| timestamp(t.run_at)),
+        lease_owner: t
+            .lease_owner
+            .clone()
+            .filter(|_| running)
+            .unwrap_or_default(),
+        lease_expires_at: t.lease_expires_at.filter(|_| running).map(timestamp),
+        last_error_code: t
+            .last_error
+            .as_ref()
+            .map(|e| e.code.clone())
+            .unwrap_or_default(),
+        last_error_message: t
+            .last_error
+            .as_ref()
+            .map(|e| e.message.clone())
+            .unwrap_or_default(),
+        last_poll_at: w.last_poll.map(timestamp),
+        why: w.why.clone(),
     }
 }
 

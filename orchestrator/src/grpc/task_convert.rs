@@ -9,7 +9,7 @@ use tonic::Status;
 
 use super::convert::timestamp;
 use super::status::invalid;
-use crate::engine::TaskToken;
+use crate::engine::{TaskToken, WorkerView};
 use crate::store::{DEFAULT_QUEUE, TaskError, TaskRow, TaskState};
 
 /// The longest a poll may wait, and the wait when none is asked for.
@@ -22,6 +22,10 @@ const MAX_LEASE: Duration = Duration::from_secs(3600);
 /// The largest JSON document a worker may report (output, details).
 pub const MAX_JSON: usize = 1 << 20;
 const MAX_TYPES: usize = 64;
+/// ListWorkers' window when none is asked for, and the longest (workers are forgotten after a
+/// day).
+pub const DEFAULT_SEEN_WITHIN: Duration = Duration::from_secs(5 * 60);
+const MAX_SEEN_WITHIN: Duration = Duration::from_secs(24 * 3600);
 
 pub fn token(text: &str) -> Result<TaskToken, Status> {
     TaskToken::parse(text).map_err(|m| invalid("task_token", m))
@@ -178,6 +182,34 @@ pub fn task(t: &TaskRow) -> pb::Task {
         created_at: Some(timestamp(t.created_at)),
         updated_at: Some(timestamp(t.updated_at)),
         completed_at: t.completed_at.map(timestamp),
+        // GetTask says why an unfinished task waits; lists do not pay for it.
+        why: String::new(),
+    }
+}
+
+/// ListWorkers' `seen_within`: unset means 5 minutes; 1s to 24h.
+pub fn seen_within(d: Option<&prost_types::Duration>) -> Result<Duration, Status> {
+    let Some(d) = super::convert::duration("seen_within", d)? else {
+        return Ok(DEFAULT_SEEN_WITHIN);
+    };
+    let d = d.to_std().unwrap_or(Duration::ZERO);
+    if d < Duration::from_secs(1) || d > MAX_SEEN_WITHIN {
+        return Err(invalid(
+            "seen_within",
+            "must be between 1s and 24h (workers not seen for a day are forgotten)",
+        ));
+    }
+    Ok(d)
+}
+
+pub fn worker(w: &WorkerView) -> pb::WorkerInfo {
+    pb::WorkerInfo {
+        worker_id: w.worker_id.clone(),
+        node: w.node.clone(),
+        activity_types: w.activities.iter().cloned().collect(),
+        task_queues: w.task_queues.iter().cloned().collect(),
+        first_seen_at: Some(timestamp(w.first_seen_at)),
+        last_poll_at: Some(timestamp(w.last_poll_at)),
     }
 }
 

@@ -77,8 +77,12 @@ impl TaskService for TaskApi {
     ) -> Result<Response<pb::GetTaskResponse>, Status> {
         let task_id = tc::task_id("task_id", request.get_ref().task_id)?;
         let task = self.engine.get_task(task_id).await?;
+        let wait = self.engine.task_waits(vec![task]).await?.remove(0);
         Ok(Response::new(pb::GetTaskResponse {
-            task: Some(tc::task(&task)),
+            task: Some(pb::Task {
+                why: wait.why.clone(),
+                ..tc::task(&wait.task)
+            }),
         }))
     }
 

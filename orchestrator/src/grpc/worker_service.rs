@@ -1,5 +1,6 @@
-//! `aijia.v1.WorkerService`: remote workers poll for tasks and report outcomes. Decode and
-//! validate, call the engine (the same calls in-process workers make), encode.
+//! `aijia.v1.WorkerService`: remote workers poll for tasks and report outcomes, and operators
+//! list the workers seen recently. Decode and validate, call the engine (the same calls
+//! in-process workers make), encode.
 
 use std::time::Duration;
 
@@ -137,6 +138,17 @@ impl WorkerService for WorkerApi {
         Ok(Response::new(pb::HeartbeatActivityTaskResponse {
             lease_expires_at: beat.lease_expires_at.map(timestamp),
             cancel_requested: beat.cancel_requested,
+        }))
+    }
+
+    async fn list_workers(
+        &self,
+        request: Request<pb::ListWorkersRequest>,
+    ) -> Result<Response<pb::ListWorkersResponse>, Status> {
+        let seen_within = tc::seen_within(request.get_ref().seen_within.as_ref())?;
+        let workers = self.engine.list_workers(seen_within).await?;
+        Ok(Response::new(pb::ListWorkersResponse {
+            workers: workers.iter().map(tc::worker).collect(),
         }))
     }
 }

@@ -1,4 +1,5 @@
-//! Durable storage of cases, their history, timers and activity tasks.
+//! Durable storage of cases, their history, timers, activity tasks and the workers that poll
+//! for them.
 //!
 //! Two back ends, one behaviour: PostgreSQL for production and SQLite as the embedded default.
 //! The engine never sees SQL; it hands a [`Commit`] (everything one transition writes) to
@@ -23,6 +24,7 @@ mod schedules;
 mod sqlite;
 mod tasks;
 mod timers;
+mod workers;
 
 use std::collections::HashMap;
 
@@ -41,6 +43,7 @@ pub use tasks::{
     TaskSnapshot, TaskState, TaskUpdate, TaskWake,
 };
 pub use timers::{DueTimer, NewTimer, TIMERS_CHANNEL};
+pub use workers::{WorkerPoll, WorkerRow};
 
 /// The messages include their cause's and name no source, so that a chain printed whole
 /// (`{:#}`) says each thing once.

@@ -395,6 +395,26 @@ impl Store {
         dispatch!(self, s => s.exhausted_leases(now, limit).await)
     }
 
+    /// The pending, running and failed tasks of a case, oldest first (at most `limit`).
+    pub async fn unfinished_tasks(
+        &self,
+        case_id: Uuid,
+        limit: u32,
+    ) -> Result<Vec<TaskRow>, StoreError> {
+        dispatch!(self, s => s.unfinished_tasks(case_id, limit).await)
+    }
+
+    /// Pending tasks of `activity` (in any queue) that came due at or before `due_before` and
+    /// are still not started, longest waiting first.
+    pub async fn unstarted_tasks(
+        &self,
+        activity: &str,
+        due_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<TaskRow>, StoreError> {
+        dispatch!(self, s => s.unstarted_tasks(activity, due_before, limit).await)
+    }
+
     /// When the next pending task of these types in this queue comes due.
     pub async fn next_task_at(
         &self,

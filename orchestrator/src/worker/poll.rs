@@ -1,5 +1,7 @@
 //! The long poll: claim runnable tasks, or wait until something may have changed and try
-//! again, until the wait is over. Used by in-process workers and by `PollActivityTask`.
+//! again, until the wait is over. Used by in-process workers and by `PollActivityTask`. Each
+//! claim also records the poll (throttled, see `engine/workers.rs`), so operators can tell
+//! which types and queues some worker serves.
 
 use std::time::Duration;
 
@@ -40,6 +42,7 @@ pub async fn poll(
             return Ok(Vec::new());
         }
         let woken = watch.arm();
+        engine.record_poll(spec).await;
         let claimed = engine.claim_tasks(spec, timing.lease).await?;
         if !claimed.is_empty() {
             return Ok(claimed);

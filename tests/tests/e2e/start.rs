@@ -214,6 +214,8 @@ async fn answers_show_the_case_as_get_case_does_but_for_pending_timers(db: TestD
         started,
         pb::Case {
             pending_timers: vec![],
+            pending_drafts: vec![],
+            pending_tasks: vec![],
             ..stored
         },
         "the StartCase answer is the case as stored"
@@ -230,6 +232,8 @@ async fn answers_show_the_case_as_get_case_does_but_for_pending_timers(db: TestD
         after,
         pb::Case {
             pending_timers: vec![],
+            pending_drafts: vec![],
+            pending_tasks: vec![],
             ..app.get(&started.id).await
         },
         "the SignalCase answer is the case as stored"

@@ -269,6 +269,54 @@ impl PgStore {
         .collect()
     }
 
+    pub async fn unfinished_tasks(
+        &self,
+        case_id: Uuid,
+        limit: u32,
+    ) -> Result<Vec<TaskRow>, StoreError> {
+        sqlx::query(concat!(
+            "SELECT ",
+            task_columns!(),
+            " FROM activity_tasks t
+             WHERE t.case_id = $1 AND t.state IN ('pending', 'running', 'failed')
+             ORDER BY t.id
+             LIMIT $2"
+        ))
+        .bind(case_id)
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await
+        .map_err(db("reading a case's unfinished tasks"))?
+        .iter()
+        .map(task_row)
+        .collect()
+    }
+
+    pub async fn unstarted_tasks(
+        &self,
+        activity: &str,
+        due_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<TaskRow>, StoreError> {
+        sqlx::query(concat!(
+            "SELECT ",
+            task_columns!(),
+            " FROM activity_tasks t
+             WHERE t.state = 'pending' AND t.activity = $1 AND t.run_at <= $2
+             ORDER BY t.run_at
+             LIMIT $3"
+        ))
+        .bind(activity)
+        .bind(due_before)
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await
+        .map_err(db("finding tasks no worker started in time"))?
+        .iter()
+        .map(task_row)
+        .collect()
+    }
+
     pub async fn next_task_at(
         &self,
         task_queue: &str,

@@ -22,6 +22,7 @@ mod review;
 mod schedules;
 mod tasks;
 mod timers;
+mod workers;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
 

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::{Row, Sqlite, Transaction};
+use uuid::Uuid;
 
 use super::{SqliteStore, from_micros, micros};
 use crate::store::columns::Columns;
@@ -276,6 +277,54 @@ impl SqliteStore {
         .fetch_all(self.pool())
         .await
         .map_err(db("finding tasks whose last lease ran out"))?
+        .iter()
+        .map(task_row)
+        .collect()
+    }
+
+    pub async fn unfinished_tasks(
+        &self,
+        case_id: Uuid,
+        limit: u32,
+    ) -> Result<Vec<TaskRow>, StoreError> {
+        sqlx::query(concat!(
+            "SELECT ",
+            task_columns!(),
+            " FROM activity_tasks
+             WHERE case_id = ?1 AND state IN ('pending', 'running', 'failed')
+             ORDER BY id
+             LIMIT ?2"
+        ))
+        .bind(case_id)
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await
+        .map_err(db("reading a case's unfinished tasks"))?
+        .iter()
+        .map(task_row)
+        .collect()
+    }
+
+    pub async fn unstarted_tasks(
+        &self,
+        activity: &str,
+        due_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<TaskRow>, StoreError> {
+        sqlx::query(concat!(
+            "SELECT ",
+            task_columns!(),
+            " FROM activity_tasks
+             WHERE state = 'pending' AND activity = ?1 AND run_at <= ?2
+             ORDER BY run_at
+             LIMIT ?3"
+        ))
+        .bind(activity)
+        .bind(micros(due_before))
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await
+        .map_err(db("finding tasks no worker started in time"))?
         .iter()
         .map(task_row)
         .collect()

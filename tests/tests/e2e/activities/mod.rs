@@ -13,6 +13,8 @@
 //!   processes sharing one PostgreSQL.
 //! - `bad_input`: every invalid worker or operator request is refused, naming the field.
 //! - `task_policy`: each activity type's queue and retry policy from the task policy file.
+//! - `stuck`: what a case waits on and why, tasks nobody polls for, schedule_to_start_timeout,
+//!   ListWorkers and `aijia worker list`.
 //! - `crash`: SIGKILL the server while remote workers complete tasks; nothing is lost and
 //!   each result is applied exactly once.
 
@@ -24,5 +26,6 @@ mod operators;
 mod races;
 mod remote;
 mod retries;
+mod stuck;
 pub(crate) mod support;
 mod task_policy;

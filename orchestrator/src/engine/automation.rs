@@ -188,7 +188,7 @@ impl Engine {
     async fn seed_risk(&self) -> Result<(), EngineError> {
         static BUILTIN: LazyLock<Arc<RiskPolicy>> =
             LazyLock::new(|| Arc::new(RiskPolicy::builtin()));
-        let builtin = BUILTIN.clone();
+        let builtin = off_runtime(|| BUILTIN.clone()).await;
         let version = builtin.version().to_owned();
         let now = self.clock.now();
         self.store
@@ -218,12 +218,14 @@ impl Engine {
             .await
             .map_err(EngineError::from)?
             .ok_or_else(|| RailsError::NoSuchRiskPolicy(version.to_owned()))?;
-        let policy = RiskPolicy::parse(&text).map_err(|e| {
-            EngineError::Store(crate::store::StoreError::Corrupt {
-                what: "risk policy",
-                detail: e.to_string(),
-            })
-        })?;
+        let policy = off_runtime(move || RiskPolicy::parse(&text))
+            .await
+            .map_err(|e| {
+                EngineError::Store(crate::store::StoreError::Corrupt {
+                    what: "risk policy",
+                    detail: e.to_string(),
+                })
+            })?;
         let policy = Arc::new(policy);
         self.rails_cache()
             .insert(version.to_owned(), policy.clone());
@@ -473,7 +475,11 @@ impl Engine {
         actor: Actor,
         reason: String,
     ) -> Result<(RiskActivation, Arc<RiskPolicy>, bool), RailsError> {
-        let policy = Arc::new(RiskPolicy::parse(toml).map_err(RailsError::BadRiskPolicy)?);
+        let text = toml.to_owned();
+        let policy = off_runtime(move || RiskPolicy::parse(&text))
+            .await
+            .map_err(RailsError::BadRiskPolicy)?;
+        let policy = Arc::new(policy);
         let version = policy.version().to_owned();
         let stored = self
             .store
@@ -482,7 +488,9 @@ impl Engine {
             .map_err(EngineError::from)?;
         match stored {
             Some(text) => {
-                let same = RiskPolicy::parse(&text).is_ok_and(|p| p == *policy);
+                let same = off_runtime(move || RiskPolicy::parse(&text))
+                    .await
+                    .is_ok_and(|p| p == *policy);
                 if !same {
                     return Err(RailsError::RiskVersionTaken(version));
                 }
@@ -679,4 +687,13 @@ pub(crate) fn governed(decision: &Decision) -> bool {
         }
         _ => false,
     })
+}
+
+/// Runs `work` on the blocking pool: compiling a risk policy can hold a core for a while
+/// (within the size limits of `aijia_workflows::risk`), and must not stall the calls sharing
+/// its runtime thread.
+async fn off_runtime<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(work)
+        .await
+        .unwrap_or_else(|failed| std::panic::resume_unwind(failed.into_panic()))
 }

@@ -21,7 +21,12 @@ mod schedules;
 mod tasks;
 mod timers;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
+static MIGRATOR: std::sync::LazyLock<sqlx::migrate::Migrator> = std::sync::LazyLock::new(|| {
+    super::migrator(include!(concat!(
+        env!("OUT_DIR"),
+        "/postgres_migrations.rs"
+    )))
+});
 
 #[derive(Debug, Clone)]
 pub struct PgStore {

@@ -15,6 +15,7 @@
 //! - `timers`: waiting-state timers fire once, cancel with their state, survive SIGKILL.
 //! - `crash`: SIGKILL the real binary under load, restart, check every acknowledged signal.
 //! - `rails`: drafts and the risk gate, review decisions, identity, automation modes.
+//! - `readme`: the README's walkthrough, run command by command with the real CLI.
 //! - `activities`: activity tasks, workers (remote and in-process), retries, operators, crashes.
 
 #![allow(clippy::unwrap_used)]
@@ -27,6 +28,7 @@ mod history;
 mod listing;
 mod races;
 mod rails;
+mod readme;
 mod replay;
 mod service;
 mod signals;

@@ -12,7 +12,7 @@ use aijia_workflows::automation::{
     ReviewTally, Route, Routing,
 };
 use aijia_workflows::review::evidence as rails_evidence;
-use aijia_workflows::risk::{BUILTIN_POLICY, RiskPolicy, Verdict};
+use aijia_workflows::risk::{BUILTIN_POLICY, PolicyError, RiskPolicy, Verdict};
 use aijia_workflows::{Actor, ActorRole, Decision, Effect, Event};
 use chrono::{DateTime, TimeDelta, Utc};
 use tracing::{info, instrument};
@@ -218,14 +218,12 @@ impl Engine {
             .await
             .map_err(EngineError::from)?
             .ok_or_else(|| RailsError::NoSuchRiskPolicy(version.to_owned()))?;
-        let policy = off_runtime(move || RiskPolicy::parse(&text))
-            .await
-            .map_err(|e| {
-                EngineError::Store(crate::store::StoreError::Corrupt {
-                    what: "risk policy",
-                    detail: e.to_string(),
-                })
-            })?;
+        let policy = compile(text).await.map_err(|e| {
+            EngineError::Store(crate::store::StoreError::Corrupt {
+                what: "risk policy",
+                detail: e.to_string(),
+            })
+        })?;
         let policy = Arc::new(policy);
         self.rails_cache()
             .insert(version.to_owned(), policy.clone());
@@ -475,11 +473,11 @@ impl Engine {
         actor: Actor,
         reason: String,
     ) -> Result<(RiskActivation, Arc<RiskPolicy>, bool), RailsError> {
-        let text = toml.to_owned();
-        let policy = off_runtime(move || RiskPolicy::parse(&text))
-            .await
-            .map_err(RailsError::BadRiskPolicy)?;
-        let policy = Arc::new(policy);
+        let policy = Arc::new(
+            compile(toml.to_owned())
+                .await
+                .map_err(RailsError::BadRiskPolicy)?,
+        );
         let version = policy.version().to_owned();
         let stored = self
             .store
@@ -488,9 +486,7 @@ impl Engine {
             .map_err(EngineError::from)?;
         match stored {
             Some(text) => {
-                let same = off_runtime(move || RiskPolicy::parse(&text))
-                    .await
-                    .is_ok_and(|p| p == *policy);
+                let same = compile(text).await.is_ok_and(|p| p == *policy);
                 if !same {
                     return Err(RailsError::RiskVersionTaken(version));
                 }
@@ -687,6 +683,11 @@ pub(crate) fn governed(decision: &Decision) -> bool {
         }
         _ => false,
     })
+}
+
+/// Checks and compiles a risk policy file off the async runtime.
+async fn compile(text: String) -> Result<RiskPolicy, PolicyError> {
+    off_runtime(move || RiskPolicy::parse(&text)).await
 }
 
 /// Runs `work` on the blocking pool: compiling a risk policy can hold a core for a while

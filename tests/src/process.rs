@@ -1,4 +1,5 @@
-//! The real server binary as a separate process, for tests that must kill it mid-load.
+//! The real server binary as a separate process, for tests that must kill it mid-load or
+//! drive it with the real CLI.
 
 use std::net::SocketAddr;
 use std::process::Stdio;
@@ -35,13 +36,28 @@ impl ServerProcess {
         database_url: &str,
         extra: &[&str],
     ) -> ServerProcess {
+        let mut args = vec!["serve", "--database-url", database_url];
+        args.extend_from_slice(extra);
+        Self::start(binary, &args).await
+    }
+
+    /// `binary dev --data-dir <data_dir> --listen 127.0.0.1:<free port>`: the embedded store,
+    /// as a newcomer runs it.
+    pub async fn spawn_dev(binary: &str, data_dir: &std::path::Path) -> ServerProcess {
+        let data_dir = data_dir.to_str().expect("a UTF-8 temporary directory");
+        Self::start(binary, &["dev", "--data-dir", data_dir]).await
+    }
+
+    /// Starts `binary <args> --listen 127.0.0.1:<free port>` and waits until its gRPC health
+    /// check answers SERVING.
+    async fn start(binary: &str, args: &[&str]) -> ServerProcess {
         let addr = free_port();
         let log = NamedTempFile::new().expect("creating a log file for the server process");
         let stderr = log.reopen().expect("reopening the server log file");
         let child = Command::new(binary)
-            .args(["serve", "--database-url", database_url, "--listen"])
+            .args(args)
+            .arg("--listen")
             .arg(addr.to_string())
-            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::from(stderr))

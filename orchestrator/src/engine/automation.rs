@@ -12,7 +12,7 @@ use aijia_workflows::automation::{
     ReviewTally, Route, Routing,
 };
 use aijia_workflows::review::evidence as rails_evidence;
-use aijia_workflows::risk::{BUILTIN_POLICY, RiskPolicy, Verdict};
+use aijia_workflows::risk::{BUILTIN_POLICY, PolicyError, RiskPolicy, Verdict};
 use aijia_workflows::{Actor, ActorRole, Decision, Effect, Event};
 use chrono::{DateTime, TimeDelta, Utc};
 use tracing::{info, instrument};
@@ -189,7 +189,7 @@ impl Engine {
     async fn seed_risk(&self) -> Result<(), EngineError> {
         static BUILTIN: LazyLock<Arc<RiskPolicy>> =
             LazyLock::new(|| Arc::new(RiskPolicy::builtin()));
-        let builtin = BUILTIN.clone();
+        let builtin = off_runtime(|| BUILTIN.clone()).await;
         let version = builtin.version().to_owned();
         let now = self.clock.now();
         self.store
@@ -220,7 +220,7 @@ impl Engine {
             .await
             .map_err(EngineError::from)?
             .ok_or_else(|| RailsError::NoSuchRiskPolicy(version.to_owned()))?;
-        let policy = RiskPolicy::parse(&text).map_err(|e| {
+        let policy = compile(text).await.map_err(|e| {
             EngineError::Store(crate::store::StoreError::Corrupt {
                 what: "risk policy",
                 detail: e.to_string(),
@@ -494,7 +494,11 @@ impl Engine {
                 .answers_to(found.request_fingerprint.as_deref())
                 .map_err(EngineError::from)?;
         }
-        let policy = Arc::new(RiskPolicy::parse(toml).map_err(RailsError::BadRiskPolicy)?);
+        let policy = Arc::new(
+            compile(toml.to_owned())
+                .await
+                .map_err(RailsError::BadRiskPolicy)?,
+        );
         let version = policy.version().to_owned();
         let stored = self
             .store
@@ -503,7 +507,7 @@ impl Engine {
             .map_err(EngineError::from)?;
         match stored {
             Some(text) => {
-                let same = RiskPolicy::parse(&text).is_ok_and(|p| p == *policy);
+                let same = compile(text).await.is_ok_and(|p| p == *policy);
                 if !same {
                     return Err(RailsError::RiskVersionTaken(version));
                 }
@@ -706,4 +710,18 @@ pub(crate) fn governed(decision: &Decision) -> bool {
         }
         _ => false,
     })
+}
+
+/// Checks and compiles a risk policy file off the async runtime.
+async fn compile(text: String) -> Result<RiskPolicy, PolicyError> {
+    off_runtime(move || RiskPolicy::parse(&text)).await
+}
+
+/// Runs `work` on the blocking pool: compiling a risk policy can hold a core for a while
+/// (within the size limits of `aijia_workflows::risk`), and must not stall the calls sharing
+/// its runtime thread.
+async fn off_runtime<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(work)
+        .await
+        .unwrap_or_else(|failed| std::panic::resume_unwind(failed.into_panic()))
 }

@@ -181,6 +181,31 @@ pub const ACQUIRE_SLOW: std::time::Duration = std::time::Duration::from_secs(1);
 /// A call waiting this long for a connection fails with UNAVAILABLE.
 pub const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// A back end's migrations as `build.rs` lists them: (version, description, SQL).
+type MigrationFiles = &'static [(i64, &'static str, &'static str)];
+
+/// The migrator of one back end, with its migration files embedded in the binary. Versions,
+/// descriptions, checksums and the `-- no-transaction` opt-out are those sqlx's `migrate!`
+/// gives the same files, so databases migrated by earlier builds stay valid.
+pub(crate) fn migrator(files: MigrationFiles) -> sqlx::migrate::Migrator {
+    use sqlx::SqlSafeStr;
+    use sqlx::migrate::{Migration, MigrationType, Migrator};
+    Migrator::with_migrations(
+        files
+            .iter()
+            .map(|&(version, description, sql)| {
+                Migration::new(
+                    version,
+                    description.into(),
+                    MigrationType::Simple,
+                    sql.into_sql_str(),
+                    sql.starts_with("-- no-transaction"),
+                )
+            })
+            .collect(),
+    )
+}
+
 /// Wraps a sqlx error with what the store was doing.
 pub(crate) fn db(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |cause| StoreError::Database { context, cause }

@@ -20,6 +20,7 @@
 //! - `timers`: waiting-state timers fire once, cancel with their state, survive SIGKILL.
 //! - `crash`: SIGKILL the real binary under load, restart, check every acknowledged signal.
 //! - `rails`: drafts and the risk gate, review decisions, identity, automation modes.
+//! - `readme`: the README's walkthrough, run command by command with the real CLI.
 //! - `runtime`: loops that survive failing rows, health, database errors, start-up failures,
 //!   the CLI on a closed pipe, and logs without customer text.
 //! - `activities`: activity tasks, workers (remote and in-process), retries, operators, crashes.
@@ -36,6 +37,7 @@ mod listing;
 mod lookup;
 mod races;
 mod rails;
+mod readme;
 mod replay;
 mod request_ids;
 mod runtime;

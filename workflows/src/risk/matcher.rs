@@ -3,7 +3,8 @@
 //! overlapping matches); every pattern is a `Regex` compiled once. The regexes run one by one
 //! so that each uses its own literal prefilter ("您的", "@", "¥"): on the corpus that is about
 //! 14 times faster than a `RegexSet` picking which regexes to run (measured with the
-//! `risk_gate` bench). Built once by [`RiskPolicy::parse`](super::RiskPolicy::parse); scanning
+//! `risk_gate` bench). Each regex is measured against the size limits (`size`) before it is
+//! compiled. Built once by [`RiskPolicy::parse`](super::RiskPolicy::parse); scanning
 //! never fails.
 
 use std::collections::BTreeMap;
@@ -13,6 +14,10 @@ use regex::{Regex, RegexBuilder};
 
 use super::amount::parse_amount;
 use super::policy::{Addressing, PolicyError, Rule};
+use super::size::{
+    self, MAX_POLICY_REGEX_BYTES, MAX_REGEX_BYTES, MAX_REGEX_CHARS, REGEX_DFA_SIZE_LIMIT,
+    REGEX_SIZE_LIMIT,
+};
 use super::text::fold_str;
 
 /// A rule's lexicon, before compilation.
@@ -158,16 +163,60 @@ impl Matcher {
         };
 
         let mut compiled = Vec::with_capacity(regexes.len());
+        // The estimated compiled size of the regexes so far.
+        let mut total = 0u64;
         for source in regexes {
             let rule = &rules[source.rule];
             let bad = |message: String| PolicyError::BadRegex {
                 rule: rule.id.clone(),
                 message,
             };
-            let regex = RegexBuilder::new(&source.pattern)
+            let too_large = |problem: String| PolicyError::BadRule {
+                rule: rule.id.clone(),
+                problem,
+            };
+            let chars = source.pattern.chars().count();
+            if chars > MAX_REGEX_CHARS {
+                return Err(too_large(format!(
+                    "its regex is {chars} characters; at most {MAX_REGEX_CHARS}"
+                )));
+            }
+            let syntax = regex_syntax::ParserBuilder::new()
                 .case_insensitive(true)
                 .build()
+                .parse(&source.pattern)
                 .map_err(|e| bad(e.to_string()))?;
+            let estimate = size::estimate(&syntax);
+            if estimate > MAX_REGEX_BYTES {
+                return Err(too_large(format!(
+                    "its regex would compile to about {}; at most {} per regex. Lower counted \
+                     repetitions such as {{100}}, or use narrower classes than \\w, \\d or . \
+                     (e.g. (?-u:\\w) or [a-z0-9_] for ASCII only)",
+                    size::human(estimate),
+                    size::human(MAX_REGEX_BYTES)
+                )));
+            }
+            total = total.saturating_add(estimate);
+            if total > MAX_POLICY_REGEX_BYTES {
+                return Err(too_large(format!(
+                    "its regex brings the policy's regexes to about {} compiled; at most {} \
+                     together. Simplify regexes or turn fixed phrases into `terms`",
+                    size::human(total),
+                    size::human(MAX_POLICY_REGEX_BYTES)
+                )));
+            }
+            let regex = RegexBuilder::new(&source.pattern)
+                .case_insensitive(true)
+                .size_limit(REGEX_SIZE_LIMIT)
+                .dfa_size_limit(REGEX_DFA_SIZE_LIMIT)
+                .build()
+                .map_err(|e| match e {
+                    regex::Error::CompiledTooBig(limit) => too_large(format!(
+                        "its regex compiles to more than {}; simplify it",
+                        size::human(limit as u64)
+                    )),
+                    e => bad(e.to_string()),
+                })?;
             if regex.is_match("") {
                 return Err(bad(
                     "it matches empty text, so it would fire on every draft".to_owned(),

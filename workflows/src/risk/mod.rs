@@ -9,6 +9,7 @@
 //!   ([`BUILTIN_POLICY`]).
 //! - `assess`: one draft, one identity status, one policy → [`assess()`] gives an
 //!   [`Assessment`] of [`Finding`]s, each naming its category, rule and matched span.
+//! - `size`: what a policy may cost to compile ([`MAX_RULES`] and the regex limits).
 //! - internals: `matcher` (one Aho-Corasick automaton, precompiled regexes), `text`
 //!   (normalization with a byte map back to the original, sentences, scripts) and `amount`
 //!   (reading "1.5万", "两千五").
@@ -19,9 +20,11 @@ mod category;
 mod draft;
 mod matcher;
 mod policy;
+mod size;
 mod text;
 
 pub use assess::{Assessment, Finding, assess};
 pub use category::{Category, Verdict};
 pub use draft::{Audience, Draft, DraftError, DraftFlags};
 pub use policy::{BUILTIN_POLICY, PolicyError, RiskPolicy};
+pub use size::{MAX_POLICY_REGEX_BYTES, MAX_REGEX_BYTES, MAX_REGEX_CHARS, MAX_RULES};

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::category::Category;
 use super::draft::Audience;
 use super::matcher::{Matcher, RegexSource, TermSource};
+use super::size::MAX_RULES;
 
 /// The policy shipped with this version of Aijia.
 pub const BUILTIN_POLICY: &str = include_str!("../../policy/risk.toml");
@@ -219,6 +220,16 @@ impl RiskPolicy {
         check_terms("addressing", "terms", &spec.addressing.terms)?;
         check_terms("addressing", "exceptions", &spec.addressing.exceptions)?;
 
+        if spec.rules.len() > MAX_RULES {
+            return Err(PolicyError::BadSetting {
+                section: "rules",
+                problem: format!(
+                    "the policy has {} rules; at most {MAX_RULES}. Merge rules of one category \
+                     into one lexicon or one regex",
+                    spec.rules.len()
+                ),
+            });
+        }
         let mut rules = Vec::with_capacity(spec.rules.len());
         let mut term_sources = Vec::new();
         let mut regex_sources = Vec::new();

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod compile_limits;
 mod corpus;
 mod corpus_score;
 mod flags_and_limits;
@@ -12,4 +13,5 @@ mod policy_file;
 mod properties;
 mod public_group;
 mod rules;
+mod sized;
 mod support;

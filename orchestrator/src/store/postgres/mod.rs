@@ -23,7 +23,12 @@ mod tasks;
 mod timers;
 mod workers;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
+static MIGRATOR: std::sync::LazyLock<sqlx::migrate::Migrator> = std::sync::LazyLock::new(|| {
+    super::migrator(include!(concat!(
+        env!("OUT_DIR"),
+        "/postgres_migrations.rs"
+    )))
+});
 
 #[derive(Debug, Clone)]
 pub struct PgStore {

@@ -24,7 +24,9 @@ mod tasks;
 mod timers;
 mod workers;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+static MIGRATOR: std::sync::LazyLock<sqlx::migrate::Migrator> = std::sync::LazyLock::new(|| {
+    super::migrator(include!(concat!(env!("OUT_DIR"), "/sqlite_migrations.rs")))
+});
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {

@@ -532,6 +532,45 @@ async fn a_malformed_risk_policy_is_refused_and_never_replaces_the_running_one(d
     app.stop().await;
 }
 
+#[path = "../../../../workflows/tests/risk/sized.rs"]
+mod sized;
+
+on_both_stores!(a_hostile_risk_policy_is_refused_naming_the_rule_and_the_limit);
+async fn a_hostile_risk_policy_is_refused_naming_the_rule_and_the_limit(db: TestDb) {
+    let app = spawn_app(&db).await;
+    let running = policy(&app).await.risk_policy.unwrap();
+    // 13 KB that once took a node 11 s and 1.2 GB to compile.
+    let hostile = sized::hostile("hostile-1");
+    let started = std::time::Instant::now();
+    expect_status(
+        automation(&app)
+            .load_risk_policy(load(&hostile, "hostile-1"))
+            .await,
+        Code::InvalidArgument,
+        &["wide.1", "at most 512 KiB per regex", "(?-u:\\w)"],
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(1),
+        "refused in {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        policy(&app).await.risk_policy.unwrap().version,
+        running.version
+    );
+    let at_limits = sized::at_limits("at-limits-1");
+    let loaded = automation(&app)
+        .load_risk_policy(load(&at_limits, "at-limits-1"))
+        .await
+        .expect("a policy at the limits loads")
+        .into_inner();
+    assert!(loaded.changed);
+    let loaded = loaded.risk_policy.unwrap();
+    assert_eq!(loaded.version, "at-limits-1");
+    assert_eq!(loaded.rules as usize, aijia_workflows::risk::MAX_RULES);
+    app.stop().await;
+}
+
 on_both_stores!(every_server_on_the_database_follows_a_policy_change_at_once);
 async fn every_server_on_the_database_follows_a_policy_change_at_once(db: TestDb) {
     let one = spawn_app(&db).await;

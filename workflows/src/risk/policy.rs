@@ -25,6 +25,12 @@ pub enum PolicyError {
          `version = \"2026-06-01.1\"`, so every gate decision can name the policy it used"
     )]
     MissingVersion,
+    #[error(
+        "the risk policy's {what} {} must be at most {MAX_NAME} characters with no control \
+         characters (it is stored and recorded with every gate decision)",
+        crate::bounds::echo(given)
+    )]
+    BadName { what: &'static str, given: String },
     #[error("rule #{index} has an empty id; give every rule a unique id such as \"refund.zh\"")]
     EmptyRuleId { index: usize },
     #[error("rule id {rule:?} is used more than once; rule ids must be unique")]
@@ -194,6 +200,7 @@ impl RiskPolicy {
             .filter(|v| !v.is_empty())
             .ok_or(PolicyError::MissingVersion)?
             .to_owned();
+        check_name("version", &version)?;
         check_limits(&spec.limits)?;
         for (currency, &from) in &spec.high_value {
             if currency.trim().is_empty() || !(from.is_finite() && from > 0.0) {
@@ -292,6 +299,21 @@ fn check_terms(section: &'static str, field: &str, terms: &[String]) -> Result<(
     }
 }
 
+/// Longest version or rule id: both are names, kept with every decision that used them.
+const MAX_NAME: usize = 100;
+
+/// A version or rule id is a printable name: TOML escapes (`\u0000`) could otherwise put a
+/// NUL or other control character into every record that names it.
+fn check_name(what: &'static str, name: &str) -> Result<(), PolicyError> {
+    if name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
+        return Err(PolicyError::BadName {
+            what,
+            given: name.to_owned(),
+        });
+    }
+    Ok(())
+}
+
 fn check_rule(
     index: usize,
     raw: &RuleSpec,
@@ -302,6 +324,7 @@ fn check_rule(
     if id.is_empty() {
         return Err(PolicyError::EmptyRuleId { index });
     }
+    check_name("rule id", id)?;
     if !seen.insert(id.to_owned()) {
         return Err(PolicyError::DuplicateRule {
             rule: id.to_owned(),

@@ -143,6 +143,46 @@ fn a_policy_without_a_version_is_refused() {
 }
 
 #[test]
+fn a_version_or_rule_id_with_control_characters_or_too_long_is_refused() {
+    let builtin = include_str!("../../policy/risk.toml");
+    let version_line = builtin
+        .lines()
+        .find(|l| l.starts_with("version"))
+        .expect("the shipped policy has a version line");
+    for bad in ["v1\\u0000", "v1\\n2", &"v".repeat(101)] {
+        let policy = builtin.replace(version_line, &format!("version = \"{bad}\""));
+        let (error, message) = refused(&policy);
+        assert!(
+            matches!(
+                error,
+                PolicyError::BadName {
+                    what: "version",
+                    ..
+                }
+            ),
+            "{bad}: {error:?}"
+        );
+        assert!(message.contains("control"), "{message}");
+    }
+    let first_id = builtin
+        .lines()
+        .find(|l| l.trim_start().starts_with("id ="))
+        .expect("the shipped policy has rules");
+    let policy = builtin.replacen(first_id, "id = \"refund\\u0000\"", 1);
+    let (error, _) = refused(&policy);
+    assert!(
+        matches!(
+            error,
+            PolicyError::BadName {
+                what: "rule id",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+}
+
+#[test]
 fn a_regex_that_does_not_compile_names_its_rule() {
     let (error, message) = refused(&format!(
         "{HEADER}\n[[rules]]\nid = \"refund.broken\"\ncategory = \"refund\"\nregex = '(退款'\n"

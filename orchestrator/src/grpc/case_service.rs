@@ -29,9 +29,11 @@ impl CaseService for CaseApi {
         request: Request<pb::StartCaseRequest>,
     ) -> Result<Response<pb::StartCaseResponse>, Status> {
         let req = request.into_inner();
-        let request_id = request_id(&req)?;
+        // The request is validated (and its lists capped) before it is hashed for its
+        // fingerprint, so an oversized request costs no more than its refusal.
         let new = convert::new_case(&req)?;
         let actor = convert::actor(req.actor.as_ref())?;
+        let request_id = request_id(&req)?;
         let (change, created) = self.engine.start_case(request_id, new, actor).await?;
         Ok(Response::new(pb::StartCaseResponse {
             case: Some(convert::case(&change.view)),
@@ -45,12 +47,13 @@ impl CaseService for CaseApi {
         request: Request<pb::SignalCaseRequest>,
     ) -> Result<Response<pb::SignalCaseResponse>, Status> {
         let req = request.into_inner();
+        // Fields are evaluated in order: the request is validated before it is hashed.
         let signal = SignalRequest {
-            request_id: request_id(&req)?,
             case_id: convert::case_id(&req.case_id)?,
             actor: convert::actor(req.actor.as_ref())?,
             expected_version: req.expected_version,
             event: convert::event(req.event.as_ref())?,
+            request_id: request_id(&req)?,
         };
         let change = self.engine.signal(signal).await?;
         Ok(Response::new(pb::SignalCaseResponse {

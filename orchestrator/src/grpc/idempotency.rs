@@ -62,7 +62,9 @@ idempotent! {
     CancelTaskRequest => "CancelTask",
 }
 
-/// The request's id (validated), carrying the request's fingerprint.
+/// The request's id (validated), carrying the request's fingerprint. Call it after the rest of
+/// the request is validated: it copies and hashes the whole message, which a request past its
+/// caps should not cost.
 pub fn request_id<R: Idempotent>(req: &R) -> Result<RequestId, Status> {
     let mut bare = req.clone();
     let id = convert::request_id(&std::mem::take(bare.request_id_mut()))?;

@@ -69,14 +69,15 @@ impl ReviewService for ReviewApi {
         request: Request<pb::SubmitDraftRequest>,
     ) -> Result<Response<pb::SubmitDraftResponse>, Status> {
         let req = request.into_inner();
+        // Fields are evaluated in order: the request is validated before it is hashed.
         let submission = DraftSubmission {
-            request_id: request_id(&req)?,
             case_id: convert::case_id(&req.case_id)?,
             text: convert::text("text", &req.text)?,
             audience: convert::parse("audience", &req.audience)?,
             action_type: convert::parse("action_type", &req.action_type)?,
             author: rc::author(req.author.as_ref())?,
             flags: rc::flags(req.flags.as_ref()),
+            request_id: request_id(&req)?,
         };
         let case_id = submission.case_id;
         let (change, draft) = self.engine.submit_draft(submission).await?;

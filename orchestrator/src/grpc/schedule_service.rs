@@ -250,9 +250,10 @@ impl ScheduleService for ScheduleApi {
         request: Request<pb::CreateScheduleRequest>,
     ) -> Result<Response<pb::CreateScheduleResponse>, Status> {
         let req = request.into_inner();
-        let request_id = request_id(&req)?;
         let name = convert::name("name", &req.name)?;
         let definition = definition(req.spec.as_ref())?;
+        // Validated (lists capped) before it is hashed for its fingerprint.
+        let request_id = request_id(&req)?;
         let (view, created) = self
             .engine
             .create_schedule(&request_id, name, definition, req.paused)

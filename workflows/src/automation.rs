@@ -2,8 +2,9 @@
 //! where a draft goes under the mode in force ([`route`]), which templated activities the
 //! state machines emit wait for a human ([`activity_route`]), when a type may be opened to `auto`
 //! ([`OpeningRule::check`]), and what a past draft would have become under other policy
-//! versions ([`replay_draft`]). The engine stores the policy versions and records every routing
-//! decision, with the versions it used, in the case's history; nothing here reads a database.
+//! versions ([`replay_draft`]); [`replay`] builds the replay report of a window from them.
+//! The engine stores the policy versions and records every routing decision, with the versions
+//! it used, in the case's history; nothing here reads a database.
 //!
 //! Routing of a draft (`route`):
 //!
@@ -27,6 +28,8 @@ use crate::effect::activity;
 use crate::model::named_enum;
 use crate::review::DraftSubmitted;
 use crate::risk::{self, Assessment, Draft, RiskPolicy, Verdict};
+
+pub mod replay;
 
 named_enum!(
     /// The automated action types of the rollout blueprint: what a draft or a templated

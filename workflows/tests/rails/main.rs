@@ -9,4 +9,5 @@ mod drafts;
 mod held_activities;
 mod identity;
 mod properties;
+mod replay_report;
 mod support;

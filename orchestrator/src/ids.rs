@@ -6,7 +6,7 @@ use aijia_workflows::bounds::echo;
 use uuid::Uuid;
 
 /// A case id: a UUID (v7 for cases we create).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct CaseId(pub Uuid);
 
 impl CaseId {

@@ -135,7 +135,7 @@ pub struct Engine {
     /// Names this engine in the history events it makes on its own (timer fires), so an
     /// operator can tell which process did the work.
     node: Arc<str>,
-    /// Safety rails: their configuration and the compiled risk policies (`automation.rs`).
+    /// Safety rails: their configuration and the compiled risk policies (`automation/`).
     rails: Arc<automation::RailsState>,
     /// The cases this process last committed or read (`cache.rs`).
     cases: Arc<cache::CaseCache>,
@@ -312,7 +312,7 @@ impl Engine {
                 };
             // A decision automation shaped commits only under the automation version in
             // force (the commit is fenced on it); once a commit failed, a case behind that
-            // version catches up first (automation.rs).
+            // version catches up first (`automation/catch_up.rs`).
             let governed = automation::governed(&decision);
             if governed && failed_commits > 0 && self.automation_catch_up(&stored).await? {
                 continue;

@@ -6,29 +6,17 @@ use aijia_proto::v1::signal_case_request::Event as PbEvent;
 use anyhow::bail;
 use clap::{Args, Subcommand};
 
-use super::DEFAULT_SERVER;
 use super::output;
+use super::{ActorArgs, ClientArgs};
 
 #[derive(Debug, Args)]
 pub struct CaseArgs {
-    /// The server's address.
-    #[arg(long, global = true, env = "AIJIA_SERVER", default_value = DEFAULT_SERVER)]
-    server: String,
-    /// Print JSON instead of tables (for scripts).
-    #[arg(long, global = true)]
-    json: bool,
-    /// Who acts, as role:id (roles: operator, reviewer, backend, reception, …).
-    #[arg(long, global = true, env = "AIJIA_ACTOR", default_value_t = default_actor())]
-    actor: String,
+    #[command(flatten)]
+    client: ClientArgs,
+    #[command(flatten)]
+    acting: ActorArgs,
     #[command(subcommand)]
     command: CaseCommand,
-}
-
-pub(super) fn default_actor() -> String {
-    format!(
-        "operator:{}",
-        std::env::var("USER").unwrap_or_else(|_| "cli".into())
-    )
 }
 
 #[derive(Debug, Subcommand)]
@@ -262,23 +250,15 @@ fn code_name(code: tonic::Code) -> &'static str {
     }
 }
 
-pub(super) fn actor(text: &str) -> pb::Actor {
-    let (role, id) = text.split_once(':').unwrap_or((text, ""));
-    pb::Actor {
-        role: role.to_owned(),
-        id: id.to_owned(),
-    }
-}
-
 pub(super) fn request_id(given: Option<String>) -> String {
     given.unwrap_or_else(|| format!("cli-{}", uuid::Uuid::now_v7()))
 }
 
 pub async fn run(args: CaseArgs) -> anyhow::Result<()> {
-    let channel = super::connect(&args.server).await?;
+    let channel = args.client.connect().await?;
     let mut client = CaseServiceClient::new(channel);
-    let json = args.json;
-    let actor = actor(&args.actor);
+    let json = args.client.json;
+    let actor = args.acting.actor();
     match args.command {
         CaseCommand::Start {
             workflow_type,

@@ -6,21 +6,16 @@ use aijia_proto::v1::identity_service_client::IdentityServiceClient;
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
-use super::DEFAULT_SERVER;
-use super::case::{actor, default_actor, request_id, rpc_error};
+use super::case::{request_id, rpc_error};
 use super::output::{self, print_json, time};
+use super::{ActorArgs, ClientArgs};
 
 #[derive(Debug, Args)]
 pub struct IdentityArgs {
-    /// The server's address.
-    #[arg(long, global = true, env = "AIJIA_SERVER", default_value = DEFAULT_SERVER)]
-    server: String,
-    /// Print JSON instead of tables (for scripts).
-    #[arg(long, global = true)]
-    json: bool,
-    /// Who acts, as role:id (e.g. identity:identity-agent, operator:alice).
-    #[arg(long, global = true, env = "AIJIA_ACTOR", default_value_t = default_actor())]
-    actor: String,
+    #[command(flatten)]
+    client: ClientArgs,
+    #[command(flatten)]
+    acting: ActorArgs,
     #[command(subcommand)]
     command: IdentityCommand,
 }
@@ -58,10 +53,10 @@ enum IdentityCommand {
 }
 
 pub async fn run(args: IdentityArgs) -> anyhow::Result<()> {
-    let channel = super::connect(&args.server).await?;
+    let channel = args.client.connect().await?;
     let mut client = IdentityServiceClient::new(channel);
-    let json = args.json;
-    let who = Some(actor(&args.actor));
+    let json = args.client.json;
+    let who = Some(args.acting.actor());
     match args.command {
         IdentityCommand::Confirm {
             case_id,

@@ -26,7 +26,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 use crate::clock::SystemClock;
 use crate::server::{self, ServerConfig};
@@ -253,13 +253,56 @@ pub(crate) fn write_line(line: std::fmt::Arguments<'_>) {
     }
 }
 
-/// A channel to a running server, with errors that say what to check.
-async fn connect(server: &str) -> anyhow::Result<tonic::transport::Channel> {
-    tonic::transport::Channel::from_shared(server.to_owned())
-        .with_context(|| format!("{server:?} is not a server address (e.g. {DEFAULT_SERVER})"))?
-        .connect()
-        .await
-        .with_context(|| format!("while connecting to {server} (is `aijia dev` running?)"))
+/// The flags of every client command (`case`, `task`, `review`, …): which server, and how
+/// to print what it answers. Flattened into each, so their names, variables and help agree.
+#[derive(Debug, Args)]
+struct ClientArgs {
+    /// The server's address.
+    #[arg(long, global = true, env = "AIJIA_SERVER", default_value = DEFAULT_SERVER)]
+    server: String,
+    /// Print JSON instead of tables (for scripts).
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+impl ClientArgs {
+    /// A channel to the server, with errors that say what to check.
+    async fn connect(&self) -> anyhow::Result<tonic::transport::Channel> {
+        let server = &self.server;
+        tonic::transport::Channel::from_shared(server.clone())
+            .with_context(|| format!("{server:?} is not a server address (e.g. {DEFAULT_SERVER})"))?
+            .connect()
+            .await
+            .with_context(|| format!("while connecting to {server} (is `aijia dev` running?)"))
+    }
+}
+
+/// `--actor`, flattened into the client commands that change something (all but `workers`).
+#[derive(Debug, Args)]
+struct ActorArgs {
+    /// Who acts, as role:id (e.g. operator:alice, reviewer:bob, identity:identity-agent); kept
+    /// with the change it makes.
+    #[arg(long, global = true, env = "AIJIA_ACTOR", default_value_t = default_actor())]
+    actor: String,
+}
+
+fn default_actor() -> String {
+    format!(
+        "operator:{}",
+        std::env::var("USER").unwrap_or_else(|_| "cli".into())
+    )
+}
+
+impl ActorArgs {
+    /// `role:id` split for the wire; the server judges both parts, so a malformed value gets
+    /// its error, not a second one here.
+    fn actor(&self) -> aijia_proto::v1::Actor {
+        let (role, id) = self.actor.split_once(':').unwrap_or((&self.actor, ""));
+        aijia_proto::v1::Actor {
+            role: role.to_owned(),
+            id: id.to_owned(),
+        }
+    }
 }
 
 async fn run_server(config: ServerConfig, print_way_in: bool) -> anyhow::Result<()> {

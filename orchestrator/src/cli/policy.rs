@@ -8,21 +8,16 @@ use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
-use super::DEFAULT_SERVER;
-use super::case::{actor, default_actor, duration, request_id, rpc_error};
+use super::case::{duration, request_id, rpc_error};
 use super::output::{actor_text, print_json, table, time};
+use super::{ActorArgs, ClientArgs};
 
 #[derive(Debug, Args)]
 pub struct PolicyArgs {
-    /// The server's address.
-    #[arg(long, global = true, env = "AIJIA_SERVER", default_value = DEFAULT_SERVER)]
-    server: String,
-    /// Print JSON instead of tables (for scripts).
-    #[arg(long, global = true)]
-    json: bool,
-    /// Who acts, as role:id.
-    #[arg(long, global = true, env = "AIJIA_ACTOR", default_value_t = default_actor())]
-    actor: String,
+    #[command(flatten)]
+    client: ClientArgs,
+    #[command(flatten)]
+    acting: ActorArgs,
     #[command(subcommand)]
     command: PolicyCommand,
 }
@@ -102,10 +97,10 @@ enum PolicyCommand {
 }
 
 pub async fn run(args: PolicyArgs) -> anyhow::Result<()> {
-    let channel = super::connect(&args.server).await?;
+    let channel = args.client.connect().await?;
     let mut client = AutomationServiceClient::new(channel);
-    let json = args.json;
-    let who = Some(actor(&args.actor));
+    let json = args.client.json;
+    let who = Some(args.acting.actor());
     match args.command {
         PolicyCommand::Show => {
             let resp = client

@@ -7,24 +7,19 @@ use aijia_proto::v1::review_service_client::ReviewServiceClient;
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
-use super::DEFAULT_SERVER;
-use super::case::{actor, default_actor, duration, request_id, rpc_error};
+use super::case::{duration, request_id, rpc_error};
 use super::output::{self, print_json, table, time};
+use super::{ActorArgs, ClientArgs};
 
 #[derive(Debug, Args)]
 pub struct ReviewArgs {
-    /// The server's address.
-    #[arg(long, global = true, env = "AIJIA_SERVER", default_value = DEFAULT_SERVER)]
-    server: String,
-    /// Print JSON instead of tables (for scripts).
-    #[arg(long, global = true)]
-    json: bool,
+    #[command(flatten)]
+    client: ClientArgs,
     /// The reviewer who decides (must be in the reviewers registry).
     #[arg(long, global = true, env = "AIJIA_REVIEWER", default_value_t = default_reviewer())]
     reviewer: String,
-    /// Who acts for submit and the registry, as role:id.
-    #[arg(long, global = true, env = "AIJIA_ACTOR", default_value_t = default_actor())]
-    actor: String,
+    #[command(flatten)]
+    acting: ActorArgs,
     #[command(subcommand)]
     command: ReviewCommand,
 }
@@ -162,9 +157,9 @@ enum ReviewersCommand {
 }
 
 pub async fn run(args: ReviewArgs) -> anyhow::Result<()> {
-    let channel = super::connect(&args.server).await?;
+    let channel = args.client.connect().await?;
     let mut client = ReviewServiceClient::new(channel);
-    let json = args.json;
+    let json = args.client.json;
     let reviewer = args.reviewer.clone();
     match args.command {
         ReviewCommand::List {
@@ -222,7 +217,7 @@ pub async fn run(args: ReviewArgs) -> anyhow::Result<()> {
                     text,
                     audience,
                     action_type,
-                    author: Some(actor(&args.actor)),
+                    author: Some(args.acting.actor()),
                     flags: Some(pb::DraftFlags {
                         verification_conflict,
                         partner_request_rewritten,
@@ -362,7 +357,7 @@ pub async fn run(args: ReviewArgs) -> anyhow::Result<()> {
                         display_name: name,
                         teams,
                         active: Some(!inactive),
-                        actor: Some(actor(&args.actor)),
+                        actor: Some(args.acting.actor()),
                     })
                     .await
                     .map_err(rpc_error)?

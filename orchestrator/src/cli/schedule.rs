@@ -6,9 +6,9 @@ use aijia_proto::v1::schedule_spec::Action;
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
-use super::DEFAULT_SERVER;
-use super::case::{actor, default_actor, duration, key_value, request_id, rpc_error};
+use super::case::{duration, key_value, request_id, rpc_error};
 use super::output::{actor_text, print_json, table, time};
+use super::{ActorArgs, ClientArgs};
 use crate::scheduler::SchedulerConfig;
 
 /// How this process runs timers and schedules (`aijia dev` and `aijia serve`).
@@ -39,15 +39,10 @@ impl SchedulerArgs {
 
 #[derive(Debug, Args)]
 pub struct ScheduleArgs {
-    /// The server's address.
-    #[arg(long, global = true, env = "AIJIA_SERVER", default_value = DEFAULT_SERVER)]
-    server: String,
-    /// Print JSON instead of tables (for scripts).
-    #[arg(long, global = true)]
-    json: bool,
-    /// Who changes schedules, as role:id; kept with --reason in the schedule's change log.
-    #[arg(long, global = true, env = "AIJIA_ACTOR", default_value_t = default_actor())]
-    actor: String,
+    #[command(flatten)]
+    client: ClientArgs,
+    #[command(flatten)]
+    acting: ActorArgs,
     #[command(subcommand)]
     command: ScheduleCommand,
 }
@@ -226,9 +221,9 @@ impl SpecArgs {
 }
 
 pub async fn run(args: ScheduleArgs) -> anyhow::Result<()> {
-    let mut client = ScheduleServiceClient::new(super::connect(&args.server).await?);
-    let json = args.json;
-    let who = Some(actor(&args.actor));
+    let mut client = ScheduleServiceClient::new(args.client.connect().await?);
+    let json = args.client.json;
+    let who = Some(args.acting.actor());
     match args.command {
         ScheduleCommand::Create {
             name,

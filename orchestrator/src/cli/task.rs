@@ -8,9 +8,9 @@ use aijia_proto::v1::task_service_client::TaskServiceClient;
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
-use super::DEFAULT_SERVER;
-use super::case::{actor, default_actor, request_id, rpc_error};
+use super::case::{request_id, rpc_error};
 use super::output::{self, print_json, table, time};
+use super::{ActorArgs, ClientArgs};
 use crate::worker::WorkerConfig;
 use aijia_activities::TaskPolicy;
 
@@ -62,15 +62,10 @@ impl WorkerArgs {
 
 #[derive(Debug, Args)]
 pub struct TaskArgs {
-    /// The server's address.
-    #[arg(long, global = true, env = "AIJIA_SERVER", default_value = DEFAULT_SERVER)]
-    server: String,
-    /// Print JSON instead of tables (for scripts).
-    #[arg(long, global = true)]
-    json: bool,
-    /// Who acts, as role:id.
-    #[arg(long, global = true, env = "AIJIA_ACTOR", default_value_t = default_actor())]
-    actor: String,
+    #[command(flatten)]
+    client: ClientArgs,
+    #[command(flatten)]
+    acting: ActorArgs,
     #[command(subcommand)]
     command: TaskCommand,
 }
@@ -112,8 +107,8 @@ enum TaskCommand {
 }
 
 pub async fn run(args: TaskArgs) -> anyhow::Result<()> {
-    let mut client = TaskServiceClient::new(super::connect(&args.server).await?);
-    let json = args.json;
+    let mut client = TaskServiceClient::new(args.client.connect().await?);
+    let json = args.client.json;
     match args.command {
         TaskCommand::List {
             state,
@@ -151,7 +146,7 @@ pub async fn run(args: TaskArgs) -> anyhow::Result<()> {
                 .retry_task(pb::RetryTaskRequest {
                     request_id: request_id(rid),
                     task_id,
-                    actor: Some(actor(&args.actor)),
+                    actor: Some(args.acting.actor()),
                 })
                 .await
                 .map_err(rpc_error)?
@@ -168,7 +163,7 @@ pub async fn run(args: TaskArgs) -> anyhow::Result<()> {
                     request_id: request_id(rid),
                     task_id,
                     reason,
-                    actor: Some(actor(&args.actor)),
+                    actor: Some(args.acting.actor()),
                 })
                 .await
                 .map_err(rpc_error)?

@@ -6,18 +6,14 @@ use aijia_proto::v1::worker_service_client::WorkerServiceClient;
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use super::DEFAULT_SERVER;
+use super::ClientArgs;
 use super::case::{duration, rpc_error};
 use super::output::{print_json, table, time};
 
 #[derive(Debug, Args)]
 pub struct WorkersArgs {
-    /// The server's address.
-    #[arg(long, global = true, env = "AIJIA_SERVER", default_value = DEFAULT_SERVER)]
-    server: String,
-    /// Print JSON instead of tables (for scripts).
-    #[arg(long, global = true)]
-    json: bool,
+    #[command(flatten)]
+    client: ClientArgs,
     #[command(subcommand)]
     command: WorkerCommand,
 }
@@ -33,7 +29,7 @@ enum WorkerCommand {
 }
 
 pub async fn run(args: WorkersArgs) -> anyhow::Result<()> {
-    let mut client = WorkerServiceClient::new(super::connect(&args.server).await?);
+    let mut client = WorkerServiceClient::new(args.client.connect().await?);
     match args.command {
         WorkerCommand::List { seen_within } => {
             let resp = client
@@ -46,7 +42,7 @@ pub async fn run(args: WorkersArgs) -> anyhow::Result<()> {
                 .await
                 .map_err(rpc_error)?
                 .into_inner();
-            list(&resp, args.json)
+            list(&resp, args.client.json)
         }
     }
 }

@@ -96,26 +96,11 @@ impl AutomationService for AutomationApi {
     ) -> Result<Response<pb::ListPolicyVersionsResponse>, Status> {
         let req = request.into_inner();
         let limit = convert::page_size("page_size", req.page_size, 50, 500)?;
-        let before = match req.page_token.trim() {
-            "" => None,
-            token => Some(
-                token
-                    .parse::<i64>()
-                    .ok()
-                    .filter(|v| *v > 0)
-                    .ok_or_else(|| invalid("page_token", "is not a token this server issued"))?,
-            ),
-        };
+        let before = convert::page_token(&req.page_token, |token| {
+            token.parse::<i64>().ok().filter(|v| *v > 0)
+        })?;
         let mut versions = self.engine.policy_versions(before, limit + 1).await?;
-        let next_page_token = if versions.len() > limit as usize {
-            versions.truncate(limit as usize);
-            versions
-                .last()
-                .map(|v| v.version.to_string())
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let next_page_token = convert::page(&mut versions, limit, |v| v.version.to_string());
         let activations = self.engine.risk_activations(50).await?;
         Ok(Response::new(pb::ListPolicyVersionsResponse {
             versions: versions.iter().map(rc::policy_version).collect(),

@@ -101,14 +101,9 @@ impl CaseService for CaseApi {
     ) -> Result<Response<pb::ListCasesResponse>, Status> {
         let req = request.into_inner();
         let limit = convert::page_size("page_size", req.page_size, 50, 500)?;
-        let before_id = match req.page_token.trim() {
-            "" => None,
-            token => Some(
-                convert::case_id(token)
-                    .map_err(|_| invalid("page_token", "is not a token this server issued"))?
-                    .0,
-            ),
-        };
+        let before_id = convert::page_token(&req.page_token, |token| {
+            convert::case_id(token).ok().map(|id| id.0)
+        })?;
         let waiting_longer_than =
             convert::duration("waiting_longer_than", req.waiting_longer_than.as_ref())?;
         let filter = CaseFilter {
@@ -132,12 +127,7 @@ impl CaseService for CaseApi {
             limit: limit + 1,
         };
         let mut views = self.engine.list(&filter).await?;
-        let next_page_token = if views.len() > limit as usize {
-            views.truncate(limit as usize);
-            views.last().map(|v| v.id.to_string()).unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let next_page_token = convert::page(&mut views, limit, |v| v.id.to_string());
         Ok(Response::new(pb::ListCasesResponse {
             cases: views.iter().map(convert::case).collect(),
             next_page_token,
@@ -151,23 +141,15 @@ impl CaseService for CaseApi {
         let req = request.into_inner();
         let case_id = convert::case_id(&req.case_id)?;
         let limit = convert::page_size("page_size", req.page_size, 100, 1000)?;
-        let after = match req.page_token.trim() {
-            "" => 0,
-            token => token
-                .parse::<i64>()
-                .ok()
-                .filter(|n| *n >= 0)
-                .ok_or_else(|| invalid("page_token", "is not a token this server issued"))?,
-        };
-        let events = self.engine.history(case_id, after, limit + 1).await?;
-        let more = events.len() > limit as usize;
-        let events = &events[..events.len().min(limit as usize)];
+        let after = convert::page_token(&req.page_token, |token| {
+            token.parse::<i64>().ok().filter(|n| *n >= 0)
+        })?
+        .unwrap_or(0);
+        let mut events = self.engine.history(case_id, after, limit + 1).await?;
+        let next_page_token = convert::page(&mut events, limit, |e| e.seq.to_string());
         Ok(Response::new(pb::GetCaseHistoryResponse {
             events: events.iter().map(convert::history_event).collect(),
-            next_page_token: match (more, events.last()) {
-                (true, Some(last)) => last.seq.to_string(),
-                _ => String::new(),
-            },
+            next_page_token,
         }))
     }
 

@@ -295,6 +295,31 @@ pub fn page_size(field: &str, size: i32, default: u32, max: u32) -> Result<u32, 
     }
 }
 
+/// A `page_token` sent back by a caller: `None` when empty (the first page), else what
+/// `decode` makes of it; a token `decode` refuses was not issued by this server.
+pub fn page_token<T>(
+    token: &str,
+    decode: impl FnOnce(&str) -> Option<T>,
+) -> Result<Option<T>, Status> {
+    match token.trim() {
+        "" => Ok(None),
+        token => decode(token)
+            .map(Some)
+            .ok_or_else(|| invalid("page_token", "is not a token this server issued")),
+    }
+}
+
+/// Cuts `items`, fetched with `limit + 1`, to `limit` and returns the next page's token: the
+/// `cursor` of the last item kept when the extra one showed that another page follows, else
+/// empty.
+pub fn page<T>(items: &mut Vec<T>, limit: u32, cursor: impl FnOnce(&T) -> String) -> String {
+    if items.len() <= limit as usize {
+        return String::new();
+    }
+    items.truncate(limit as usize);
+    items.last().map(cursor).unwrap_or_default()
+}
+
 pub fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
     prost_types::Timestamp {
         seconds: t.timestamp(),
@@ -458,5 +483,40 @@ pub fn replay(outcome: &ReplayOutcome) -> pb::ReplayCaseResponse {
                 replayed: m.replayed.clone(),
             }),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_extra_row_cuts_the_page_and_names_its_last_item_as_the_next_token() {
+        let mut items = vec![1, 2, 3];
+        assert_eq!(page(&mut items, 2, |i| i.to_string()), "2");
+        assert_eq!(items, [1, 2]);
+        let mut last = vec![1, 2];
+        assert_eq!(page(&mut last, 2, |i| i.to_string()), "");
+        assert_eq!(last, [1, 2]);
+    }
+
+    #[test]
+    fn an_empty_page_token_is_the_first_page_and_a_refused_one_names_page_token() {
+        let decode = |t: &str| t.parse::<i64>().ok();
+        assert_eq!(
+            page_token(" ", decode).expect("an empty token is the first page"),
+            None
+        );
+        assert_eq!(
+            page_token(" 7 ", decode).expect("a decodable token is taken"),
+            Some(7)
+        );
+        let refused = page_token("x", decode).expect_err("an undecodable token is refused");
+        assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+        assert!(
+            refused.message().contains("page_token"),
+            "{}",
+            refused.message()
+        );
     }
 }

@@ -96,13 +96,7 @@ impl ReviewService for ReviewApi {
         let limit = convert::page_size("page_size", req.page_size, 50, 500)?;
         let status = convert::optional::<DraftStatus>("status", &req.status)?
             .unwrap_or(DraftStatus::PendingReview);
-        let after = match req.page_token.trim() {
-            "" => None,
-            token => Some(
-                ReviewCursor::decode(token)
-                    .ok_or_else(|| invalid("page_token", "is not a token this server issued"))?,
-            ),
-        };
+        let after = convert::page_token(&req.page_token, ReviewCursor::decode)?;
         let filter = ReviewFilter {
             status,
             reviewer: convert::filter("reviewer", &req.reviewer)?,
@@ -118,15 +112,7 @@ impl ReviewService for ReviewApi {
             limit: limit + 1,
         };
         let mut items = self.engine.list_reviews(&filter).await?;
-        let next_page_token = if items.len() > limit as usize {
-            items.truncate(limit as usize);
-            items
-                .last()
-                .map(|i| ReviewCursor::of(i).encode())
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let next_page_token = convert::page(&mut items, limit, |i| ReviewCursor::of(i).encode());
         Ok(Response::new(pb::ListReviewsResponse {
             drafts: items.iter().map(rc::draft).collect(),
             next_page_token,

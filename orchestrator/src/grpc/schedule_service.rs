@@ -287,15 +287,7 @@ impl ScheduleService for ScheduleApi {
             .engine
             .list_schedules(after.as_deref(), limit + 1)
             .await?;
-        let next_page_token = if views.len() > limit as usize {
-            views.truncate(limit as usize);
-            views
-                .last()
-                .map(|v| v.stored.name.clone())
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let next_page_token = convert::page(&mut views, limit, |v| v.stored.name.clone());
         Ok(Response::new(pb::ListSchedulesResponse {
             schedules: views.iter().map(schedule).collect(),
             next_page_token,

@@ -6,7 +6,6 @@ use tonic::{Request, Response, Status};
 
 use super::convert;
 use super::idempotency::request_id;
-use super::status::invalid;
 use super::task_convert as tc;
 use crate::engine::{Engine, TaskAction};
 use crate::store::TaskFilter;
@@ -37,16 +36,9 @@ impl TaskService for TaskApi {
     ) -> Result<Response<pb::ListTasksResponse>, Status> {
         let req = request.into_inner();
         let limit = convert::page_size("page_size", req.page_size, 50, 500)?;
-        let before_id = match req.page_token.trim() {
-            "" => None,
-            token => Some(
-                token
-                    .parse::<i64>()
-                    .ok()
-                    .filter(|id| *id > 0)
-                    .ok_or_else(|| invalid("page_token", "is not a token this server issued"))?,
-            ),
-        };
+        let before_id = convert::page_token(&req.page_token, |token| {
+            token.parse::<i64>().ok().filter(|id| *id > 0)
+        })?;
         let filter = TaskFilter {
             state: tc::state(&req.state)?,
             activity: convert::filter("activity", &req.activity)?,
@@ -59,12 +51,7 @@ impl TaskService for TaskApi {
             limit: limit + 1,
         };
         let mut tasks = self.engine.list_tasks(&filter).await?;
-        let next_page_token = if tasks.len() > limit as usize {
-            tasks.truncate(limit as usize);
-            tasks.last().map(|t| t.id.to_string()).unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let next_page_token = convert::page(&mut tasks, limit, |t| t.id.to_string());
         Ok(Response::new(pb::ListTasksResponse {
             tasks: tasks.iter().map(tc::task).collect(),
             next_page_token,

@@ -9,6 +9,16 @@ pub trait Clock: Send + Sync + std::fmt::Debug {
     fn now(&self) -> DateTime<Utc>;
 }
 
+/// A configured or caller-given span as a `TimeDelta`, at most ten years
+/// (`bounds::MAX_DURATION_SECS`), so that `now ± span` cannot overflow whatever was configured.
+pub fn span(d: std::time::Duration) -> TimeDelta {
+    TimeDelta::from_std(d)
+        .unwrap_or(TimeDelta::MAX)
+        .min(TimeDelta::seconds(
+            aijia_workflows::bounds::MAX_DURATION_SECS,
+        ))
+}
+
 fn to_micros(t: DateTime<Utc>) -> DateTime<Utc> {
     t.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(t)
 }

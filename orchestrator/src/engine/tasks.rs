@@ -19,6 +19,7 @@ use tracing::{debug, info, instrument, warn};
 use uuid::Uuid;
 
 use super::{Change, Engine, EngineError, MAX_ATTEMPTS, backoff};
+use crate::clock::span;
 use crate::ids::{CaseId, RequestId};
 use crate::store::{
     ClaimSpec, Commit, CommitError, TaskChange, TaskError, TaskFilter, TaskRow, TaskState,
@@ -169,16 +170,6 @@ fn worker_actor(task: &TaskRow) -> Actor {
     }
 }
 
-/// At most ten years (leases and retry waits are bounded far below), so that `now + delta`
-/// cannot overflow.
-fn delta(d: Duration) -> TimeDelta {
-    TimeDelta::from_std(d)
-        .unwrap_or(TimeDelta::MAX)
-        .min(TimeDelta::seconds(
-            aijia_workflows::bounds::MAX_DURATION_SECS,
-        ))
-}
-
 impl Engine {
     /// The wake-up of this process's workers (notified when tasks may be runnable).
     pub fn task_wake(&self) -> &TaskWake {
@@ -192,10 +183,7 @@ impl Engine {
         lease: Duration,
     ) -> Result<Vec<ClaimedTask>, EngineError> {
         let now = self.clock.now();
-        let claimed = self
-            .store
-            .claim_tasks(spec, now, now + delta(lease))
-            .await?;
+        let claimed = self.store.claim_tasks(spec, now, now + span(lease)).await?;
         Ok(claimed
             .into_iter()
             .map(|task| {
@@ -329,7 +317,7 @@ impl Engine {
         };
         match task.retry_policy.next_retry(task.attempts, &error) {
             RetryDecision::RetryAfter(wait) => {
-                let run_at = now + delta(wait);
+                let run_at = now + span(wait);
                 if !self
                     .store
                     .retry_task_later(task.id, token.claim, run_at, &last_error, now)
@@ -422,7 +410,7 @@ impl Engine {
         let now = self.clock.now();
         if let Some(until) = self
             .store
-            .heartbeat_task(token.task_id, token.claim, now + delta(lease), details, now)
+            .heartbeat_task(token.task_id, token.claim, now + span(lease), details, now)
             .await?
         {
             return Ok(TaskHeartbeat {
@@ -500,7 +488,7 @@ impl Engine {
         retain: Duration,
         limit: u32,
     ) -> Result<u64, EngineError> {
-        let before = self.clock.now() - delta(retain);
+        let before = self.clock.now() - span(retain);
         Ok(self.store.purge_finished_tasks(before, limit).await?)
     }
 

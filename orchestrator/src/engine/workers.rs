@@ -12,6 +12,7 @@ use tracing::warn;
 
 use super::tasks::FinalFailure;
 use super::{Engine, EngineError};
+use crate::clock::span;
 use crate::ids::RequestId;
 use crate::store::{ClaimSpec, TaskError, TaskState, WorkerPoll};
 
@@ -109,7 +110,7 @@ impl Engine {
         &self,
         seen_within: Duration,
     ) -> Result<Vec<WorkerView>, EngineError> {
-        let since = self.clock.now() - TimeDelta::from_std(seen_within).unwrap_or(TimeDelta::MAX);
+        let since = self.clock.now() - span(seen_within);
         let rows = self.store.workers_since(since, MAX_WORKER_ROWS).await?;
         let mut workers: Vec<WorkerView> = Vec::new();
         for row in rows {
@@ -138,7 +139,7 @@ impl Engine {
 
     /// Forgets workers not seen for `retain`; returns how many rows went.
     pub async fn purge_workers(&self, retain: Duration, limit: u32) -> Result<u64, EngineError> {
-        let before = self.clock.now() - TimeDelta::from_std(retain).unwrap_or(TimeDelta::MAX);
+        let before = self.clock.now() - span(retain);
         Ok(self.store.purge_workers(before, limit).await?)
     }
 
@@ -153,10 +154,8 @@ impl Engine {
             .task_policy
             .schedule_to_start_timeouts(aijia_workflows::activity::ALL);
         for (activity, timeout) in timeouts {
-            let timeout = TimeDelta::from_std(timeout).unwrap_or(TimeDelta::MAX);
-            let Some(due_before) = now.checked_sub_signed(timeout) else {
-                continue;
-            };
+            let timeout = span(timeout);
+            let due_before = now - timeout;
             for task in self
                 .store
                 .unstarted_tasks(activity, due_before, limit)

@@ -22,7 +22,7 @@ pub async fn run(
     config: SchedulerConfig,
     shutdown: CancellationToken,
 ) {
-    let lease = chrono::TimeDelta::from_std(config.lease).unwrap_or(chrono::TimeDelta::MAX);
+    let lease = crate::clock::span(config.lease);
     while !shutdown.is_cancelled() {
         match engine.claim_due_schedule(lease).await {
             Ok(Some(stored)) => {

@@ -53,7 +53,7 @@ pub async fn fire_due(
     config: &SchedulerConfig,
 ) -> Result<usize, crate::store::StoreError> {
     let now = clock.now();
-    let lease = chrono::TimeDelta::from_std(config.lease).unwrap_or(chrono::TimeDelta::MAX);
+    let lease = crate::clock::span(config.lease);
     let due = engine
         .store()
         .claim_due_timers(now, now + lease, config.batch)

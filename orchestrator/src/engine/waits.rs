@@ -3,12 +3,11 @@
 //! engine reads here (the task rows, and when a worker last polled for each task's type and
 //! queue).
 
-use std::collections::HashMap;
-
 use aijia_workflows::Case;
 use aijia_workflows::waits::{self, TaskFacts, TaskStanding};
 use chrono::{DateTime, Utc};
 
+use super::workers::LastPolls;
 use super::{Engine, EngineError};
 use crate::ids::CaseId;
 use crate::store::{TaskRow, TaskState};
@@ -40,7 +39,7 @@ impl Engine {
     /// polled for each unfinished task's type and queue once per pair.
     pub async fn task_waits(&self, rows: Vec<TaskRow>) -> Result<Vec<TaskWait>, EngineError> {
         let now = self.clock.now();
-        let mut polls: HashMap<(String, String), Option<DateTime<Utc>>> = HashMap::new();
+        let mut polls = LastPolls::default();
         let mut waits = Vec::with_capacity(rows.len());
         for task in rows {
             if matches!(task.state, TaskState::Completed | TaskState::Cancelled) {
@@ -51,15 +50,9 @@ impl Engine {
                 });
                 continue;
             }
-            let key = (task.task_queue.clone(), task.activity.clone());
-            let last_poll = match polls.get(&key) {
-                Some(at) => *at,
-                None => {
-                    let at = self.store.last_poll(&key.0, &key.1).await?;
-                    polls.insert(key, at);
-                    at
-                }
-            };
+            let last_poll = polls
+                .of(&self.store, &task.task_queue, &task.activity)
+                .await?;
             let why = facts(&task, last_poll)
                 .map(|f| waits::task_wait(&f, now))
                 .unwrap_or_default();

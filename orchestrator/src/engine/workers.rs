@@ -14,7 +14,7 @@ use super::tasks::FinalFailure;
 use super::{Engine, EngineError};
 use crate::clock::span;
 use crate::ids::RequestId;
-use crate::store::{ClaimSpec, TaskError, TaskState, WorkerPoll};
+use crate::store::{ClaimSpec, Store, StoreError, TaskError, TaskState, WorkerPoll};
 
 /// A worker's polls are written at most this often (per worker, queue and set of types): a
 /// long poll claims again every few seconds, and a write per claim would cost more than the
@@ -66,6 +66,28 @@ fn poll_key(spec: &ClaimSpec) -> PollKey {
         spec.task_queue.clone(),
         spec.activities.clone(),
     )
+}
+
+/// When a worker last polled for each (queue, type) pair, read from the store once per pair:
+/// the tasks of one answer or one sweep mostly share a few pairs.
+#[derive(Debug, Default)]
+pub(super) struct LastPolls(HashMap<(String, String), Option<DateTime<Utc>>>);
+
+impl LastPolls {
+    pub(super) async fn of(
+        &mut self,
+        store: &Store,
+        queue: &str,
+        activity: &str,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let key = (queue.to_owned(), activity.to_owned());
+        if let Some(at) = self.0.get(&key) {
+            return Ok(*at);
+        }
+        let at = store.last_poll(queue, activity).await?;
+        self.0.insert(key, at);
+        Ok(at)
+    }
 }
 
 /// A worker seen recently, over all its queues and types.
@@ -150,6 +172,7 @@ impl Engine {
     pub async fn expire_unstarted(&self, limit: u32) -> Result<usize, EngineError> {
         let now = self.clock.now();
         let mut failed = 0;
+        let mut polls = LastPolls::default();
         let timeouts = self
             .task_policy
             .schedule_to_start_timeouts(aijia_workflows::activity::ALL);
@@ -161,7 +184,7 @@ impl Engine {
                 .unstarted_tasks(activity, due_before, limit)
                 .await?
             {
-                let last_poll = self.store.last_poll(&task.task_queue, activity).await?;
+                let last_poll = polls.of(&self.store, &task.task_queue, activity).await?;
                 let message = format!(
                     "no worker started {activity} on queue {} within its schedule_to_start_timeout \
                      of {}: it waited {} since it came due; {}",

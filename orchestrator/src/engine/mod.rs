@@ -41,6 +41,13 @@ pub use timers::TimerOutcome;
 pub use waits::{PendingWork, TaskWait};
 pub use workers::WorkerView;
 
+/// The time `age` before `now`: where an age filter ("waiting longer than", "older than")
+/// cuts. Clamped at the epoch, before which nothing was stored, so an age reaching past the
+/// calendar matches nothing instead of overflowing.
+pub(crate) fn cut_off(now: DateTime<Utc>, age: chrono::TimeDelta) -> DateTime<Utc> {
+    now.checked_sub_signed(age).unwrap_or(DateTime::UNIX_EPOCH)
+}
+
 /// How often a signal is retried when other writers keep moving the case under it.
 const MAX_ATTEMPTS: u32 = 200;
 
@@ -397,10 +404,9 @@ impl Engine {
         self.with_timers(cases).await
     }
 
-    /// The cut-off for "waiting longer than `d`", as of now; `None` when that reaches before
-    /// any representable time.
-    pub fn waiting_since_before(&self, d: chrono::TimeDelta) -> Option<DateTime<Utc>> {
-        self.clock.now().checked_sub_signed(d)
+    /// The cut-off for "waiting longer than `age`", as of now (see [`cut_off`]).
+    pub fn waiting_since_before(&self, age: chrono::TimeDelta) -> DateTime<Utc> {
+        cut_off(self.clock.now(), age)
     }
 
     pub async fn history(

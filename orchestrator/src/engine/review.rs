@@ -462,10 +462,7 @@ impl Engine {
         let (submitted_before, waited_at_least_us) = match filter.older_than {
             None => (None, None),
             // The edge bounds `older_than` to ten years; before the epoch no draft waits.
-            Some(age) if filter.status.is_open() => (
-                Some(now.checked_sub_signed(age).unwrap_or(DateTime::UNIX_EPOCH)),
-                None,
-            ),
+            Some(age) if filter.status.is_open() => (Some(super::cut_off(now, age)), None),
             Some(age) => (None, Some(age.num_microseconds().unwrap_or(i64::MAX))),
         };
         let rows = self

@@ -361,14 +361,12 @@ impl Engine {
             state: filter.state.map(|s| s.to_string()),
             waiting_for: filter.waiting_for.map(|p| p.to_string()),
             workflow_type: filter.workflow_type.map(|w| w.to_string()),
-            // Specs are validated to at most ten years; should one reach further back than
-            // the calendar, no case has waited that long.
+            // Specs are validated to at most ten years; a longer one waits since no time.
             waiting_since_before: filter.waiting_longer_than_secs.map(|s| {
                 i64::try_from(s)
                     .ok()
                     .and_then(TimeDelta::try_seconds)
-                    .and_then(|d| now.checked_sub_signed(d))
-                    .unwrap_or(DateTime::UNIX_EPOCH)
+                    .map_or(DateTime::UNIX_EPOCH, |age| super::cut_off(now, age))
             }),
             limit: 500,
             ..CaseFilter::default()

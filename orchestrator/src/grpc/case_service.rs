@@ -114,13 +114,7 @@ impl CaseService for CaseApi {
                 .map(|w| w.to_string()),
             owner: convert::filter("owner", &req.owner)?,
             customer_id: convert::filter("customer_id", &req.customer_id)?,
-            waiting_since_before: waiting_longer_than
-                .map(|d| {
-                    self.engine
-                        .waiting_since_before(d)
-                        .ok_or_else(|| invalid("waiting_longer_than", "is too large"))
-                })
-                .transpose()?,
+            waiting_since_before: waiting_longer_than.map(|d| self.engine.waiting_since_before(d)),
             before_id,
             needs_operator: req.needs_operator.then_some(true),
             // One more than asked tells whether another page follows.

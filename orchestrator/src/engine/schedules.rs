@@ -18,6 +18,7 @@ use uuid::Uuid;
 use super::{Engine, EngineError, SignalRequest};
 use crate::ids::{CaseId, RequestId};
 use crate::store::{CaseFilter, CreatedSchedule, FireRecord, ScheduleChange, StoredSchedule};
+use crate::supervise::POISONED_BACKOFF;
 
 /// A schedule as callers see it.
 #[derive(Debug, Clone)]
@@ -296,15 +297,15 @@ impl Engine {
     }
 
     /// Records on a claimed schedule that firing it failed without an answer (it panicked),
-    /// and leaves it alone until `retry_at`: the fires due now are not made up, so a
+    /// and leaves it alone for [`POISONED_BACKOFF`]: the fires due now are not made up, so a
     /// schedule that always fails costs one failed fire per back-off, not a hot loop.
     pub async fn schedule_failed(
         &self,
         mut stored: StoredSchedule,
         error: &str,
-        retry_at: DateTime<Utc>,
     ) -> Result<(), EngineError> {
         let now = self.clock.now();
+        let retry_at = now + POISONED_BACKOFF;
         let fire = failed_fire(now, format!("{error}; next look at {retry_at}"));
         stored.last_nominal = Some(now);
         stored.next_fire_at = Some(retry_at);

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use aijia_activities::{ActivityError, GiveUpReason, RetryDecision};
 use aijia_workflows::{Actor, ActorRole, Event};
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 use tracing::{debug, info, instrument, warn};
 use uuid::Uuid;
@@ -25,6 +25,7 @@ use crate::store::{
     ClaimSpec, Commit, CommitError, TaskChange, TaskError, TaskFilter, TaskRow, TaskState,
     TaskUpdate, TaskWake,
 };
+use crate::supervise::POISONED_BACKOFF;
 
 /// The code of the error a task fails with when its last lease runs out.
 pub const LEASE_EXPIRED: &str = "lease_expired";
@@ -460,12 +461,12 @@ impl Engine {
     }
 
     /// Keeps on a task whose last lease ran out why failing it for good failed (`panicked`,
-    /// with `message`), and holds it back for `backoff`; false if it moved on meanwhile.
+    /// with `message`), and holds it back for [`POISONED_BACKOFF`]; false if it moved on
+    /// meanwhile.
     pub async fn hold_expired_lease(
         &self,
         task: &TaskRow,
         message: &str,
-        backoff: TimeDelta,
     ) -> Result<bool, EngineError> {
         let now = self.clock.now();
         let error = TaskError {
@@ -478,7 +479,7 @@ impl Engine {
         };
         Ok(self
             .store
-            .hold_task(task.id, task.claims, &error, now + backoff, now)
+            .hold_task(task.id, task.claims, &error, now + POISONED_BACKOFF, now)
             .await?)
     }
 

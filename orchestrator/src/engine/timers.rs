@@ -6,6 +6,7 @@ use tracing::error;
 use super::{Engine, EngineError, SignalRequest};
 use crate::ids::{CaseId, RequestId};
 use crate::store::DueTimer;
+use crate::supervise::POISONED_BACKOFF;
 
 /// What became of a claimed timer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +19,14 @@ pub enum TimerOutcome {
 }
 
 impl Engine {
+    /// Records on a claimed timer that firing it failed without an answer (it panicked), and
+    /// leaves it alone for [`POISONED_BACKOFF`], so that a timer that always panics is not
+    /// claimed again at once.
+    pub async fn timer_failed(&self, timer: &DueTimer, error: &str) -> Result<(), EngineError> {
+        let retry_at = self.clock.now() + POISONED_BACKOFF;
+        Ok(self.store.timer_failed(timer, error, retry_at).await?)
+    }
+
     /// Applies a claimed timer to its case. The request id is derived from the timer's name
     /// and due time, so a timer fired twice (a lease ran out mid-fire) is applied once; the
     /// commit that applies it also deletes or moves the timer row.

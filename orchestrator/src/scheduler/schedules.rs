@@ -1,6 +1,6 @@
 //! The schedule loop: claim due schedules one at a time and fire each in isolation. A fire
 //! that panics is recorded as a failed fire of that schedule, which is then left alone for
-//! [`POISONED_BACKOFF`]; the other schedules go on firing.
+//! [`POISONED_BACKOFF`](crate::supervise::POISONED_BACKOFF); the other schedules go on firing.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,14 +11,14 @@ use tracing::{error, warn};
 use super::SchedulerConfig;
 use crate::clock::Clock;
 use crate::engine::Engine;
-use crate::supervise::{POISONED_BACKOFF, isolated};
+use crate::supervise::isolated;
 
 /// Cron fires are due to the second; a look each second costs one indexed query.
 const LOOK_EVERY: Duration = Duration::from_secs(1);
 
 pub async fn run(
     engine: Engine,
-    clock: Arc<dyn Clock>,
+    _clock: Arc<dyn Clock>,
     config: SchedulerConfig,
     shutdown: CancellationToken,
 ) {
@@ -26,7 +26,7 @@ pub async fn run(
     while !shutdown.is_cancelled() {
         match engine.claim_due_schedule(lease).await {
             Ok(Some(stored)) => {
-                fire(&engine, clock.as_ref(), stored).await;
+                fire(&engine, stored).await;
                 continue; // another may be due right now
             }
             Ok(None) => {}
@@ -39,7 +39,7 @@ pub async fn run(
     }
 }
 
-async fn fire(engine: &Engine, clock: &dyn Clock, stored: crate::store::StoredSchedule) {
+async fn fire(engine: &Engine, stored: crate::store::StoredSchedule) {
     let (id, name) = (stored.id, stored.name.clone());
     let fired = isolated(engine.fire_schedule(stored.clone())).await;
     match fired {
@@ -51,11 +51,7 @@ async fn fire(engine: &Engine, clock: &dyn Clock, stored: crate::store::StoredSc
         Err(panicked) => {
             error!(schedule_id = %id, schedule = %name, error = %panicked,
                    "schedule fire failed; recorded on the schedule, tried again later");
-            let retry_at = clock.now() + POISONED_BACKOFF;
-            if let Err(err) = engine
-                .schedule_failed(stored, &panicked.to_string(), retry_at)
-                .await
-            {
+            if let Err(err) = engine.schedule_failed(stored, &panicked.to_string()).await {
                 warn!(schedule_id = %id, error = %err,
                       "recording a failed schedule fire failed; its lease runs out instead");
             }

@@ -4,7 +4,7 @@
 //! fire time, so a timer whose lease ran out and that two processes fire anyway is applied
 //! once. The commit that applies it also deletes (or moves) the timer. A fire that panics
 //! is recorded on its timer row (`failures`, `last_error`) and the timer is left alone for
-//! [`POISONED_BACKOFF`] before it is tried again.
+//! [`POISONED_BACKOFF`](crate::supervise::POISONED_BACKOFF) before it is tried again.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,7 +17,7 @@ use super::SchedulerConfig;
 use crate::clock::Clock;
 use crate::engine::{Engine, TimerOutcome};
 use crate::store::DueTimer;
-use crate::supervise::{POISONED_BACKOFF, isolated};
+use crate::supervise::isolated;
 
 pub async fn run(
     engine: Engine,
@@ -75,7 +75,7 @@ pub async fn fire_due(
         .for_each_concurrent(config.concurrency, |group| async move {
             for timer in group {
                 if let Err(panicked) = isolated(fire_one(engine, clock, &timer)).await {
-                    poisoned(engine, clock, &timer, &panicked.to_string()).await;
+                    poisoned(engine, &timer, &panicked.to_string()).await;
                 }
             }
         })
@@ -101,11 +101,10 @@ async fn fire_one(engine: &Engine, clock: &dyn Clock, timer: &DueTimer) {
 
 /// Records a fire that panicked on its timer and leaves the timer alone for a while, so that
 /// a timer that always panics is not claimed again at once.
-async fn poisoned(engine: &Engine, clock: &dyn Clock, timer: &DueTimer, panicked: &str) {
+async fn poisoned(engine: &Engine, timer: &DueTimer, panicked: &str) {
     error!(case_id = %timer.case_id, timer = %timer.name, error = %panicked,
            "timer fire failed; trying it again later");
-    let retry_at = clock.now() + POISONED_BACKOFF;
-    if let Err(err) = engine.store().timer_failed(timer, panicked, retry_at).await {
+    if let Err(err) = engine.timer_failed(timer, panicked).await {
         warn!(case_id = %timer.case_id, timer = %timer.name, error = %err,
               "recording a failed timer fire failed; its lease runs out instead");
     }

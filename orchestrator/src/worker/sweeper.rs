@@ -4,7 +4,7 @@
 //! type's `schedule_to_start_timeout`; finished tasks past their retention are deleted in
 //! batches (their results stay in their cases' histories), and so are workers not seen for a
 //! day. Each expired lease is handled in isolation: one whose failing panics keeps the panic as
-//! its last error and is held back for [`POISONED_BACKOFF`] before a later sweep tries again;
+//! its last error and is held back for [`POISONED_BACKOFF`](crate::supervise::POISONED_BACKOFF) before a later sweep tries again;
 //! the others go on.
 
 use std::time::Duration;
@@ -14,7 +14,7 @@ use tracing::{debug, error, warn};
 
 use super::WorkerConfig;
 use crate::engine::Engine;
-use crate::supervise::{POISONED_BACKOFF, isolated};
+use crate::supervise::isolated;
 
 const BATCH: u32 = 500;
 
@@ -50,7 +50,7 @@ pub async fn sweep(engine: &Engine, config: &WorkerConfig) {
                         error!(task_id, error = %panicked,
                                "expiring a lease failed; recorded on the task, tried again later");
                         let message = panicked.to_string();
-                        let held = engine.hold_expired_lease(&task, &message, POISONED_BACKOFF);
+                        let held = engine.hold_expired_lease(&task, &message);
                         if let Err(err) = held.await {
                             warn!(task_id, error = %err, "recording the failure on the task failed");
                         }

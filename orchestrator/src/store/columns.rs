@@ -1,7 +1,8 @@
 //! Reading stored rows the same way on both back ends. The column types differ (JSONB and
 //! TIMESTAMPTZ on PostgreSQL; TEXT holding JSON and INTEGER microseconds on SQLite), what the
 //! rows mean does not: each kind of row is mapped to its struct once, over [`Columns`], next
-//! to the struct (`store/{mod,review,tasks,schedules,automation}.rs`).
+//! to the struct (`store/{mod,review,tasks,schedules,automation}.rs`). Times go through
+//! [`Time`], which knows both encodings.
 
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
@@ -12,6 +13,7 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::StoreError;
+use super::time::Time;
 
 /// One stored row, column by column, whatever the back end.
 pub(crate) trait Columns {
@@ -78,7 +80,9 @@ impl Columns for PgRow {
     }
 
     fn opt_time(&self, column: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
-        self.try_get(column).map_err(corrupt(column))
+        self.try_get::<Option<Time>, _>(column)
+            .map(|t| t.map(|t| t.0))
+            .map_err(corrupt(column))
     }
 
     fn opt_json<T: DeserializeOwned>(&self, column: &str) -> Result<Option<T>, StoreError> {
@@ -106,15 +110,9 @@ impl Columns for SqliteRow {
     }
 
     fn opt_time(&self, column: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
-        self.try_get::<Option<i64>, _>(column)
-            .map_err(corrupt(column))?
-            .map(|us| {
-                DateTime::from_timestamp_micros(us).ok_or_else(|| StoreError::Corrupt {
-                    what: "stored row",
-                    detail: format!("column {column}: timestamp {us} out of range"),
-                })
-            })
-            .transpose()
+        self.try_get::<Option<Time>, _>(column)
+            .map(|t| t.map(|t| t.0))
+            .map_err(corrupt(column))
     }
 
     fn opt_json<T: DeserializeOwned>(&self, column: &str) -> Result<Option<T>, StoreError> {

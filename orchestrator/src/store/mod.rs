@@ -23,6 +23,7 @@ pub mod review;
 mod schedules;
 mod sqlite;
 mod tasks;
+mod time;
 mod timers;
 mod workers;
 

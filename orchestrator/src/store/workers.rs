@@ -5,7 +5,8 @@
 use chrono::{DateTime, Utc};
 
 use super::columns::Columns;
-use super::{Store, StoreError};
+use super::time::Time;
+use super::{Store, StoreError, db};
 
 /// One worker's polls for one activity type on one queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,7 +31,8 @@ pub struct WorkerPoll<'a> {
 }
 
 impl Store {
-    /// Records that a worker polled for these types on this queue.
+    /// Records that a worker polled for these types on this queue. Per back end: the
+    /// types arrive as an array, which the two databases unnest differently.
     pub async fn record_poll(&self, poll: WorkerPoll<'_>) -> Result<(), StoreError> {
         dispatch!(self, s => s.record_poll(poll).await)
     }
@@ -41,7 +43,15 @@ impl Store {
         task_queue: &str,
         activity: &str,
     ) -> Result<Option<DateTime<Utc>>, StoreError> {
-        dispatch!(self, s => s.last_poll(task_queue, activity).await)
+        let at: Option<Time> = dispatch!(self, s => sqlx::query_scalar(
+            "SELECT max(last_poll_at) FROM workers WHERE task_queue = $1 AND activity = $2",
+        )
+        .bind(task_queue)
+        .bind(activity)
+        .fetch_one(s.pool())
+        .await)
+        .map_err(db("reading when a worker last polled"))?;
+        Ok(at.map(|t| t.0))
     }
 
     /// The rows of workers that polled at or after `since`, by worker id, queue and type.
@@ -50,7 +60,20 @@ impl Store {
         since: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<WorkerRow>, StoreError> {
-        dispatch!(self, s => s.workers_since(since, limit).await)
+        dispatch!(self, s => sqlx::query(
+            "SELECT worker_id, task_queue, activity, node, first_seen_at, last_poll_at
+             FROM workers WHERE last_poll_at >= $1
+             ORDER BY worker_id, task_queue, activity
+             LIMIT $2",
+        )
+        .bind(Time(since))
+        .bind(i64::from(limit))
+        .fetch_all(s.pool())
+        .await
+        .map_err(db("listing workers"))?
+        .iter()
+        .map(worker_row)
+        .collect())
     }
 
     /// Deletes up to `limit` rows of workers not seen since `before`; returns how many.
@@ -59,7 +82,17 @@ impl Store {
         before: DateTime<Utc>,
         limit: u32,
     ) -> Result<u64, StoreError> {
-        dispatch!(self, s => s.purge_workers(before, limit).await)
+        dispatch!(self, s => sqlx::query(
+            "DELETE FROM workers WHERE (task_queue, activity, worker_id) IN (
+                 SELECT task_queue, activity, worker_id FROM workers
+                 WHERE last_poll_at < $1 LIMIT $2)",
+        )
+        .bind(Time(before))
+        .bind(i64::from(limit))
+        .execute(s.pool())
+        .await
+        .map(|done| done.rows_affected()))
+        .map_err(db("deleting workers not seen for a day"))
     }
 }
 

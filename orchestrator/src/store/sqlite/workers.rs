@@ -1,9 +1,8 @@
-//! The record of workers on SQLite (see `store/workers.rs`).
+//! Recording a worker's poll on SQLite: the one statement of `store/workers.rs` that differs
+//! by dialect (json_each of the types; `max` of two values).
 
-use chrono::{DateTime, Utc};
-
-use super::{SqliteStore, from_micros, micros};
-use crate::store::workers::{WorkerPoll, WorkerRow, worker_row};
+use super::{SqliteStore, micros};
+use crate::store::workers::WorkerPoll;
 use crate::store::{StoreError, db, encode_json};
 
 impl SqliteStore {
@@ -24,59 +23,5 @@ impl SqliteStore {
         .await
         .map_err(db("recording a worker's poll"))?;
         Ok(())
-    }
-
-    pub async fn last_poll(
-        &self,
-        task_queue: &str,
-        activity: &str,
-    ) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let at: Option<i64> = sqlx::query_scalar(
-            "SELECT max(last_poll_at) FROM workers WHERE task_queue = ?1 AND activity = ?2",
-        )
-        .bind(task_queue)
-        .bind(activity)
-        .fetch_one(self.pool())
-        .await
-        .map_err(db("reading when a worker last polled"))?;
-        at.map(|us| from_micros("last poll", us)).transpose()
-    }
-
-    pub async fn workers_since(
-        &self,
-        since: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<Vec<WorkerRow>, StoreError> {
-        sqlx::query(
-            "SELECT worker_id, task_queue, activity, node, first_seen_at, last_poll_at
-             FROM workers WHERE last_poll_at >= ?1
-             ORDER BY worker_id, task_queue, activity
-             LIMIT ?2",
-        )
-        .bind(micros(since))
-        .bind(i64::from(limit))
-        .fetch_all(self.pool())
-        .await
-        .map_err(db("listing workers"))?
-        .iter()
-        .map(worker_row)
-        .collect()
-    }
-
-    pub async fn purge_workers(
-        &self,
-        before: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<u64, StoreError> {
-        let done = sqlx::query(
-            "DELETE FROM workers WHERE rowid IN (
-                 SELECT rowid FROM workers WHERE last_poll_at < ?1 LIMIT ?2)",
-        )
-        .bind(micros(before))
-        .bind(i64::from(limit))
-        .execute(self.pool())
-        .await
-        .map_err(db("deleting workers not seen for a day"))?;
-        Ok(done.rows_affected())
     }
 }
